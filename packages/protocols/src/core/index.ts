@@ -1,0 +1,6 @@
+export * from './ids.js'
+export * from './rng.js'
+export * from './state-machine.js'
+export * from './deadlines.js'
+export * from './transport.js'
+export * from './driver.js'
