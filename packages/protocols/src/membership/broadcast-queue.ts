@@ -1,0 +1,81 @@
+import type { NodeId } from '../core/ids.js'
+import { fieldCost } from '../wire/frame.js'
+
+interface Broadcast {
+  about: NodeId
+  bytes: Uint8Array
+  transmits: number
+}
+
+/**
+ * News waiting to be gossiped, sent fewest-times-first, each piece at most `limit` times (memberlist's
+ * TransmitLimitedQueue). Newer news about a member replaces older news about it, so the queue holds at most
+ * one entry per member and never more than `maxQueued` in all.
+ */
+export class BroadcastQueue {
+  /** levels[t] holds the news sent t times, in arrival order. */
+  private readonly levels: Array<Map<NodeId, Broadcast>> = []
+  private readonly byMember = new Map<NodeId, Broadcast>()
+
+  constructor (private readonly maxQueued: number) {}
+
+  get size (): number { return this.byMember.size }
+
+  enqueue (about: NodeId, bytes: Uint8Array): void {
+    const old = this.byMember.get(about)
+    if (old !== undefined) this.levels[old.transmits].delete(about)
+    const b: Broadcast = { about, bytes, transmits: 0 }
+    this.byMember.set(about, b)
+    this.level(0).set(about, b)
+    if (this.byMember.size > this.maxQueued) this.dropMostSent()
+  }
+
+  /**
+   * Takes news fitting `budgetBytes` (counting each entry's field overhead), counts one transmit for each,
+   * and retires the news that reached `limit`.
+   */
+  take (budgetBytes: number, limit: number): Uint8Array[] {
+    const out: Uint8Array[] = []
+    const taken: Broadcast[] = []
+    let left = budgetBytes
+    for (let t = 0; t < this.levels.length && left > 0; t++) {
+      const level = this.levels[t]
+      if (level === undefined) continue
+      for (const b of level.values()) {
+        const cost = fieldCost(b.bytes.length)
+        if (cost > left) continue
+        left -= cost
+        out.push(b.bytes)
+        taken.push(b)
+        if (left < 8) break
+      }
+    }
+    for (const b of taken) {
+      this.levels[b.transmits].delete(b.about)
+      b.transmits++
+      if (b.transmits >= limit) this.byMember.delete(b.about)
+      else this.level(b.transmits).set(b.about, b)
+    }
+    return out
+  }
+
+  private level (t: number): Map<NodeId, Broadcast> {
+    let l = this.levels[t]
+    if (l === undefined) {
+      for (let i = this.levels.length; i <= t; i++) this.levels[i] = new Map()
+      l = this.levels[t]
+    }
+    return l
+  }
+
+  private dropMostSent (): void {
+    for (let t = this.levels.length - 1; t >= 0; t--) {
+      const level = this.levels[t]
+      const first = level?.values().next()
+      if (first === undefined || first.done === true) continue
+      level.delete(first.value.about)
+      this.byMember.delete(first.value.about)
+      return
+    }
+  }
+}

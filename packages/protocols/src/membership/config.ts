@@ -1,0 +1,149 @@
+/**
+ * Membership configuration, with presets in the manner of memberlist's DefaultLANConfig.
+ *
+ * The arithmetic behind the LAN preset (detection bounds, false-positive margins under pauses) is written out
+ * in docs/membership-arithmetic.md; change a number here only with that page open.
+ */
+export interface MembershipConfig {
+  /** Time between two round-robin probes; SWIM's protocol period. Scaled by local health (Lifeguard 3.2). */
+  probeIntervalMs: number
+  /** How long a direct ping waits for its ack before indirect probes go out. Scaled by local health. */
+  probeTimeoutMs: number
+  /** How many members are asked to probe a target indirectly (SWIM's k). More of them survive more loss. */
+  indirectChecks: number
+  /**
+   * Sets the minimum suspicion timeout: `suspicionMult × max(1, log10(N)) × probeIntervalMs`. Lifeguard's
+   * confirmations shrink the timeout toward it; it must outlast the longest pause a live node may take.
+   */
+  suspicionMult: number
+  /** The maximum suspicion timeout, as a multiple of the minimum: where an unconfirmed suspicion starts. */
+  suspicionMaxTimeoutMult: number
+  /** How often queued news is gossiped on its own, apart from the news piggybacked on probes. */
+  gossipIntervalMs: number
+  /** How many random members receive each gossip tick's packet. */
+  gossipFanout: number
+  /** λ in the retransmit limit λ·⌈log10(N+1)⌉: how many times each piece of news is sent. */
+  retransmitMult: number
+  /** Lifeguard's local health ceiling: probe interval and timeout stretch up to this factor. */
+  awarenessMaxMultiplier: number
+  /** Time between anti-entropy rounds while views agree. */
+  pushPullIntervalMs: number
+  /** Time between anti-entropy rounds while the last round changed something (after a heal, a join). */
+  pushPullFastIntervalMs: number
+  /** An anti-entropy session with no progress for this long is abandoned. */
+  syncTimeoutMs: number
+  /** How many anti-entropy sessions a member answers at once; more are refused. */
+  maxInboundSyncs: number
+  /** Digest buckets in an anti-entropy round: the granularity of what is re-sent when views differ. */
+  digestBuckets: number
+  /** The largest packet, in bytes (fits a 1500-byte Ethernet MTU with IP/UDP and transport headers). */
+  maxPacketBytes: number
+  /** The largest stream frame, in bytes; anti-entropy chunks its state to fit. */
+  maxFrameBytes: number
+  /** The most news kept for gossip; past it, the most-sent news is dropped first. */
+  maxQueuedBroadcasts: number
+  /** Probes started out of turn (a closed connection, a claim that a live member is dead) at once. */
+  maxUrgentProbes: number
+  /** How long a dead or left member is remembered (and offered anti-entropy, so partitions heal). */
+  deadRetentionMs: number
+  /** How often a member with seeds but no peers retries its join. */
+  joinRetryIntervalMs: number
+  /** The most seeds one join contacts. */
+  maxJoinSeeds: number
+  /** The longest member name, in UTF-8 bytes. */
+  maxNameBytes: number
+  /** The largest owner-versioned state record (resources, health), in bytes. */
+  maxStateBytes: number
+  /** All of a member's metadata (name, addresses, tags, state), in bytes: one ALIVE update must fit a packet. */
+  maxMetaBytes: number
+}
+
+/**
+ * A LAN of a few to a thousand machines: sub-millisecond links, rare loss. Crash detection p99 about 2.5 s at
+ * N=10 and 3.5 s at N=1,000 (see docs/membership-arithmetic.md).
+ */
+export function lanConfig (): MembershipConfig {
+  return {
+    probeIntervalMs: 200,
+    probeTimeoutMs: 100,
+    indirectChecks: 5,
+    suspicionMult: 3,
+    suspicionMaxTimeoutMult: 6,
+    gossipIntervalMs: 50,
+    gossipFanout: 3,
+    retransmitMult: 4,
+    awarenessMaxMultiplier: 8,
+    pushPullIntervalMs: 2_000,
+    pushPullFastIntervalMs: 250,
+    syncTimeoutMs: 2_000,
+    maxInboundSyncs: 8,
+    digestBuckets: 32,
+    maxPacketBytes: 1_400,
+    maxFrameBytes: 64 * 1024,
+    maxQueuedBroadcasts: 4_096,
+    maxUrgentProbes: 16,
+    deadRetentionMs: 120_000,
+    joinRetryIntervalMs: 1_000,
+    maxJoinSeeds: 3,
+    maxNameBytes: 64,
+    maxStateBytes: 512,
+    maxMetaBytes: 1_024
+  }
+}
+
+/** Wide-area or lossy links: longer timeouts and suspicion, slower anti-entropy (memberlist's WAN ratios). */
+export function wanConfig (): MembershipConfig {
+  return {
+    ...lanConfig(),
+    probeIntervalMs: 1_000,
+    probeTimeoutMs: 500,
+    indirectChecks: 5,
+    suspicionMult: 6,
+    gossipIntervalMs: 200,
+    gossipFanout: 4,
+    pushPullIntervalMs: 10_000,
+    pushPullFastIntervalMs: 1_000,
+    syncTimeoutMs: 10_000,
+    joinRetryIntervalMs: 5_000
+  }
+}
+
+/**
+ * One machine, loopback or an in-memory transport: fast timers so tests finish quickly, and small frames so
+ * chunking is exercised.
+ */
+export function localTestConfig (): MembershipConfig {
+  return {
+    ...lanConfig(),
+    probeIntervalMs: 100,
+    probeTimeoutMs: 50,
+    gossipIntervalMs: 20,
+    pushPullIntervalMs: 1_000,
+    pushPullFastIntervalMs: 100,
+    syncTimeoutMs: 1_000,
+    maxFrameBytes: 4 * 1024,
+    deadRetentionMs: 30_000,
+    joinRetryIntervalMs: 250
+  }
+}
+
+/**
+ * Every problem with a config, or an empty list. A config is checked once, when a machine is made, so a
+ * wrong number fails loudly at start instead of quietly in a partition.
+ */
+export function configProblems (c: MembershipConfig): string[] {
+  const problems: string[] = []
+  const positive = (name: keyof MembershipConfig): void => {
+    const v = c[name]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a positive number, got ${String(v)}`)
+  }
+  for (const key of Object.keys(lanConfig()) as Array<keyof MembershipConfig>) positive(key)
+  if (c.probeTimeoutMs >= c.probeIntervalMs) problems.push('probeTimeoutMs must be below probeIntervalMs, so indirect probes have time')
+  if (c.suspicionMaxTimeoutMult < 1) problems.push('suspicionMaxTimeoutMult must be at least 1')
+  if (c.maxPacketBytes < 512) problems.push('maxPacketBytes must be at least 512 to carry one full ALIVE update')
+  if (c.maxFrameBytes < c.maxPacketBytes) problems.push('maxFrameBytes must be at least maxPacketBytes')
+  if (c.digestBuckets > 256) problems.push('digestBuckets must be at most 256 (the wire limit)')
+  if (c.maxMetaBytes + 256 > c.maxPacketBytes) problems.push('maxMetaBytes plus 256 bytes of headers must fit in maxPacketBytes')
+  if (c.maxNameBytes + c.maxStateBytes > c.maxMetaBytes) problems.push('maxNameBytes + maxStateBytes must fit in maxMetaBytes')
+  return problems
+}

@@ -1,0 +1,49 @@
+import type { NodeId } from '../core/ids.js'
+import { MEMBERSHIP_WIRE_VERSION, Packet, PacketKind } from '../wire/codec.js'
+import { fieldCost, spliceRepeated } from '../wire/frame.js'
+import { count, pickRandom, type MembershipContext } from './context.js'
+import { retransmitLimit } from './math.js'
+
+/** The field number of `Packet.updates` (see membership.proto). */
+const UPDATES_FIELD = 5
+
+/**
+ * Infection-style dissemination (SWIM section 4.1): queued news rides on every packet we send, and a gossip
+ * tick sends it to `gossipFanout` random members while any is queued. The tick is armed only while there is
+ * news, so an idle cluster sends nothing but probes.
+ */
+export class Gossip {
+  constructor (private readonly ctx: MembershipContext) {}
+
+  /** Arms the gossip tick if news is waiting and no tick is due. */
+  arm (): void {
+    const ctx = this.ctx
+    if (ctx.queue.size > 0 && !ctx.deadlines.has('gossip')) ctx.deadlines.set('gossip', ctx.nowMs + ctx.config.gossipIntervalMs)
+  }
+
+  tick (): void {
+    const ctx = this.ctx
+    const targets = pickRandom(ctx.rng, ctx.table.live, ctx.config.gossipFanout, () => true)
+    for (const to of targets) {
+      if (ctx.queue.size === 0) break
+      this.send(to, PacketKind.GOSSIP, 0, '', [])
+    }
+    this.arm()
+  }
+
+  /**
+   * Sends a packet of `kind` to `to`, with `first` (news that must ride on this packet, such as the buddy
+   * system's suspicion) and then as much queued news as fits `maxPacketBytes`.
+   */
+  send (to: NodeId, kind: PacketKind, seq: number, target: NodeId, first: Uint8Array[]): void {
+    const ctx = this.ctx
+    const header = Packet.encode({ version: MEMBERSHIP_WIRE_VERSION, kind, seq, target, updates: [] })
+    let budget = ctx.config.maxPacketBytes - header.length
+    for (const f of first) budget -= fieldCost(f.length)
+    const news = ctx.queue.take(budget, retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1))
+    if (kind === PacketKind.GOSSIP && news.length === 0 && first.length === 0) return
+    const parts = first.length === 0 ? news : first.concat(news)
+    ctx.sends.push({ to, channel: 'packet', bytes: parts.length === 0 ? header : spliceRepeated(header, UPDATES_FIELD, parts) })
+    count(ctx, 'packets.sent')
+  }
+}

@@ -1,0 +1,219 @@
+import type { NodeId } from '../core/ids.js'
+import { Update, UpdateKind } from '../wire/codec.js'
+import { count, type MembershipContext } from './context.js'
+import { expectedConfirmations, suspicionTimeoutMs } from './math.js'
+import type { Member } from './member-table.js'
+import { aliveUpdate, deadUpdate, fromWireMeta, leftUpdate, suspectUpdate } from './records.js'
+import { Suspicion } from './suspicion.js'
+
+/** How a piece of news arrived: piggybacked gossip is first-hand SWIM news; a sync record is hearsay. */
+export type Via = 'gossip' | 'sync'
+
+/** The largest incarnation the wire carries; a member at it can no longer refute. */
+const MAX_INCARNATION = 0xffffffff
+
+/**
+ * Applies membership news to the member table, in SWIM's order (alive < suspect < dead at one
+ * incarnation; a higher incarnation wins) with memberlist's refinements, and passes accepted news on.
+ *
+ * One departure from memberlist: a dead or suspect verdict learned by anti-entropy about a member we see
+ * alive is not adopted. After a partition heals, each side holds the other as dead; adopting those verdicts
+ * would suspect half the cluster at once. Instead the member is probed with the claim attached (`verify`), so
+ * a live member refutes within one round trip and a dead one fails the probe and is suspected as usual.
+ */
+export class News {
+  readonly suspicions = new Map<NodeId, Suspicion>()
+  /** Called for a claim that needs checking; set by the prober. */
+  verify: (m: Member) => void = () => {}
+  /** Called when a member becomes known or comes back; set by the prober (round-robin insert). */
+  onNewMember: (id: NodeId) => void = () => {}
+  /** Called when news is queued; set by the gossiper (arms the gossip timer). */
+  onQueued: () => void = () => {}
+
+  constructor (private readonly ctx: MembershipContext) {}
+
+  /** Applies one update; returns true if it changed the local view. */
+  apply (u: Update, via: Via): boolean {
+    switch (u.kind) {
+      case UpdateKind.ALIVE: return this.alive(u)
+      case UpdateKind.SUSPECT: return this.suspect(u, via)
+      case UpdateKind.DEAD: return this.dead(u, via)
+      case UpdateKind.LEFT: return this.left(u)
+      default: return false
+    }
+  }
+
+  broadcast (u: Update): void {
+    this.ctx.queue.enqueue(u.node, Update.encode(u))
+    this.onQueued()
+  }
+
+  /** Raise our incarnation past `seen` and announce we are alive (SWIM section 4.2). */
+  refute (seen: number, accuser: NodeId): boolean {
+    const ctx = this.ctx
+    if (ctx.leaving || seen >= MAX_INCARNATION) return false
+    ctx.table.change(ctx.self, { incarnation: Math.max(ctx.self.incarnation, seen) + 1 })
+    ctx.health.apply(1)
+    count(ctx, 'refutations')
+    ctx.events.push({ type: 'refuted', incarnation: ctx.self.incarnation, accuser })
+    this.broadcast(aliveUpdate(ctx.self))
+    return true
+  }
+
+  /**
+   * Our own probe of `m` failed: suspect it at its current incarnation. If it is already suspected, our
+   * failed probe is an independent confirmation (Lifeguard 3.3), counted here and passed on.
+   */
+  suspectMember (m: Member, from: NodeId): void {
+    if (m.state === 'alive') this.startSuspicion(m, m.incarnation, from)
+    else if (m.state === 'suspect') this.suspect(suspectUpdate(m.id, m.incarnation, from), 'gossip')
+  }
+
+  /** A suspicion ran out: `m` is dead. */
+  expire (id: NodeId): void {
+    const m = this.ctx.table.get(id)
+    if (m === undefined || m.state !== 'suspect') return
+    this.declareDead(m, m.incarnation, this.ctx.self.id)
+  }
+
+  /** Forget a dead or left member after its retention. */
+  reap (id: NodeId): void {
+    const m = this.ctx.table.get(id)
+    if (m === undefined || (m.state !== 'dead' && m.state !== 'left')) return
+    this.ctx.table.remove(m)
+    this.ctx.events.push({ type: 'reaped', id })
+  }
+
+  private alive (u: Update): boolean {
+    const ctx = this.ctx
+    if (u.meta === undefined) return false
+    if (u.node === ctx.self.id) {
+      // Someone holds a newer incarnation of us than we do (we restarted and lost count): go past it.
+      return u.incarnation > ctx.self.incarnation ? this.refute(u.incarnation, u.node) : false
+    }
+    const m = ctx.table.get(u.node)
+    if (m === undefined) {
+      const added = ctx.table.add(u.node, 'alive', u.incarnation, u.metaVersion, fromWireMeta(u.meta), ctx.nowMs)
+      this.onNewMember(added.id)
+      ctx.events.push({ type: 'joined', member: ctx.table.view(added) })
+      this.broadcast(u)
+      return true
+    }
+    const live = m.state === 'alive' || m.state === 'suspect'
+    if (u.incarnation > m.incarnation) {
+      const previous = m.state
+      ctx.table.change(m, {
+        state: 'alive',
+        incarnation: u.incarnation,
+        metaVersion: u.metaVersion,
+        meta: fromWireMeta(u.meta),
+        sinceMs: previous === 'alive' ? m.sinceMs : ctx.nowMs
+      })
+      this.clearTimers(m.id)
+      if (previous === 'dead' || previous === 'left') {
+        this.onNewMember(m.id)
+        ctx.events.push({ type: 'joined', member: ctx.table.view(m) })
+      } else if (previous === 'suspect') {
+        ctx.events.push({ type: 'alive', member: ctx.table.view(m) })
+      } else {
+        ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
+      }
+      this.broadcast(u)
+      return true
+    }
+    if (u.incarnation === m.incarnation && live && u.metaVersion > m.metaVersion) {
+      ctx.table.change(m, { metaVersion: u.metaVersion, meta: fromWireMeta(u.meta) })
+      ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
+      this.broadcast(u)
+      return true
+    }
+    return false
+  }
+
+  private suspect (u: Update, via: Via): boolean {
+    const ctx = this.ctx
+    if (u.node === ctx.self.id) {
+      return u.incarnation >= ctx.self.incarnation ? this.refute(u.incarnation, u.from) : false
+    }
+    const m = ctx.table.get(u.node)
+    if (m === undefined || u.incarnation < m.incarnation) return false
+    if (m.state === 'suspect') {
+      if (via === 'sync') return false
+      const s = this.suspicions.get(m.id)
+      if (s === undefined || s.incarnation !== m.incarnation || u.incarnation !== m.incarnation) return false
+      if (!s.confirm(u.from)) return false
+      // Lifeguard: each independent confirmation shortens the timeout, and is passed on so others count it.
+      ctx.deadlines.set(`s:${m.id}`, s.deadlineMs())
+      this.broadcast(u)
+      return true
+    }
+    if (m.state !== 'alive') return false
+    if (via === 'sync') {
+      this.verify(m)
+      return false
+    }
+    this.startSuspicion(m, u.incarnation, u.from)
+    return true
+  }
+
+  private dead (u: Update, via: Via): boolean {
+    const ctx = this.ctx
+    if (u.node === ctx.self.id) {
+      return u.incarnation >= ctx.self.incarnation ? this.refute(u.incarnation, u.from) : false
+    }
+    const m = ctx.table.get(u.node)
+    if (m === undefined || u.incarnation < m.incarnation || m.state === 'dead' || m.state === 'left') return false
+    if (via === 'sync' && m.state === 'alive') {
+      this.verify(m)
+      return false
+    }
+    this.declareDead(m, u.incarnation, u.from)
+    return true
+  }
+
+  private left (u: Update): boolean {
+    const ctx = this.ctx
+    if (u.node === ctx.self.id) {
+      // A replay of an old leave of ours, or a forgery by a member: we are here, so say so.
+      return !ctx.leaving && u.incarnation >= ctx.self.incarnation ? this.refute(u.incarnation, u.node) : false
+    }
+    const m = ctx.table.get(u.node)
+    if (m === undefined || u.incarnation < m.incarnation || m.state === 'left') return false
+    ctx.table.change(m, { state: 'left', incarnation: u.incarnation, sinceMs: ctx.nowMs })
+    this.clearTimers(m.id)
+    ctx.deadlines.set(`r:${m.id}`, ctx.nowMs + ctx.config.deadRetentionMs)
+    ctx.events.push({ type: 'left', member: ctx.table.view(m) })
+    this.broadcast(leftUpdate(m.id, m.incarnation))
+    return true
+  }
+
+  private startSuspicion (m: Member, incarnation: number, from: NodeId): void {
+    const ctx = this.ctx
+    const c = ctx.config
+    const n = ctx.table.live.length + 1
+    const minMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs)
+    const s = new Suspicion(incarnation, from, expectedConfirmations(c.suspicionMult, n), ctx.nowMs, minMs, minMs * c.suspicionMaxTimeoutMult)
+    ctx.table.change(m, { state: 'suspect', incarnation, sinceMs: ctx.nowMs })
+    this.suspicions.set(m.id, s)
+    ctx.deadlines.set(`s:${m.id}`, s.deadlineMs())
+    count(ctx, 'suspicions')
+    ctx.events.push({ type: 'suspect', member: ctx.table.view(m), from })
+    this.broadcast(suspectUpdate(m.id, incarnation, from))
+  }
+
+  private declareDead (m: Member, incarnation: number, from: NodeId): void {
+    const ctx = this.ctx
+    ctx.table.change(m, { state: 'dead', incarnation, sinceMs: ctx.nowMs })
+    this.clearTimers(m.id)
+    ctx.deadlines.set(`r:${m.id}`, ctx.nowMs + ctx.config.deadRetentionMs)
+    count(ctx, 'deaths')
+    ctx.events.push({ type: 'dead', member: ctx.table.view(m), from })
+    this.broadcast(deadUpdate(m.id, incarnation, from))
+  }
+
+  private clearTimers (id: NodeId): void {
+    this.suspicions.delete(id)
+    this.ctx.deadlines.delete(`s:${id}`)
+    this.ctx.deadlines.delete(`r:${id}`)
+  }
+}
