@@ -133,6 +133,10 @@ export class AntiEntropy {
    */
   private sendState (to: NodeId, session: number, reply: boolean, buckets: number[], wantBack: number[] = []): void {
     const ctx = this.ctx
+    if (buckets.length === 0) {
+      ctx.sends.push({ to, channel: 'stream', bytes: this.stateHeader(session, reply, wantBack, true) })
+      return
+    }
     const wanted = new Uint8Array(ctx.table.buckets)
     for (const b of buckets) wanted[b] = 1
     const budget = ctx.config.maxFrameBytes - SYNC_HEADER_RESERVE_BYTES
@@ -149,18 +153,15 @@ export class AntiEntropy {
       chunks[chunks.length - 1].push(rec)
       used += cost
     }
+    count(ctx, 'syncs.records.sent', chunks.reduce((n, c) => n + c.length, 0))
     chunks.forEach((parts, i) => {
-      const header = Sync.encode({
-        version: MEMBERSHIP_WIRE_VERSION,
-        kind: SyncKind.STATE,
-        session,
-        reply,
-        buckets: i === 0 ? wantBack : [],
-        members: [],
-        last: i === chunks.length - 1
-      })
+      const header = this.stateHeader(session, reply, i === 0 ? wantBack : [], i === chunks.length - 1)
       ctx.sends.push({ to, channel: 'stream', bytes: spliceRepeated(header, MEMBERS_FIELD, parts) })
     })
+  }
+
+  private stateHeader (session: number, reply: boolean, buckets: number[], last: boolean): Uint8Array {
+    return Sync.encode({ version: MEMBERSHIP_WIRE_VERSION, kind: SyncKind.STATE, session, reply, buckets, members: [], last })
   }
 
   private merge (members: Update[]): boolean {

@@ -7,6 +7,12 @@ interface Broadcast {
   transmits: number
 }
 
+/** The smallest update worth looking for (a SUSPECT with short ids is about this size). */
+const MIN_UPDATE_BYTES = 16
+
+/** How many entries in a row may fail to fit before `take` stops looking. */
+const MAX_MISSES = 8
+
 /**
  * News waiting to be gossiped, sent fewest-times-first, each piece at most `limit` times (memberlist's
  * TransmitLimitedQueue). Newer news about a member replaces older news about it, so the queue holds at most
@@ -35,19 +41,25 @@ export class BroadcastQueue {
    * and retires the news that reached `limit`.
    */
   take (budgetBytes: number, limit: number): Uint8Array[] {
+    if (this.byMember.size === 0) return []
     const out: Uint8Array[] = []
     const taken: Broadcast[] = []
     let left = budgetBytes
-    for (let t = 0; t < this.levels.length && left > 0; t++) {
+    let misses = 0
+    scan: for (let t = 0; t < this.levels.length; t++) {
       const level = this.levels[t]
       if (level === undefined) continue
       for (const b of level.values()) {
         const cost = fieldCost(b.bytes.length)
-        if (cost > left) continue
+        if (cost > left) {
+          // A packet is nearly full once a few entries in a row do not fit; scanning on costs O(queue).
+          if (++misses >= MAX_MISSES) break scan
+          continue
+        }
         left -= cost
         out.push(b.bytes)
         taken.push(b)
-        if (left < 8) break
+        if (left < MIN_UPDATE_BYTES) break scan
       }
     }
     for (const b of taken) {

@@ -1,8 +1,18 @@
 import type { NodeId } from '../core/ids.js'
-import { MEMBERSHIP_WIRE_VERSION, Packet, PacketKind } from '../wire/codec.js'
-import { fieldCost, spliceRepeated } from '../wire/frame.js'
+import { MEMBERSHIP_WIRE_VERSION, PacketKind } from '../wire/codec.js'
+import { encodeScalars, fieldCost, spliceRepeated } from '../wire/frame.js'
 import { count, pickRandom, type MembershipContext } from './context.js'
 import { retransmitLimit } from './math.js'
+
+/** PacketKind's wire numbers (protons exposes the enum by name). */
+const PACKET_KIND_NUMBER: Record<PacketKind, number> = {
+  [PacketKind.PACKET_UNSPECIFIED]: 0,
+  [PacketKind.PING]: 1,
+  [PacketKind.ACK]: 2,
+  [PacketKind.NACK]: 3,
+  [PacketKind.PING_REQ]: 4,
+  [PacketKind.GOSSIP]: 5
+}
 
 /** The field number of `Packet.updates` (see membership.proto). */
 const UPDATES_FIELD = 5
@@ -37,7 +47,7 @@ export class Gossip {
    */
   send (to: NodeId, kind: PacketKind, seq: number, target: NodeId, first: Uint8Array[]): void {
     const ctx = this.ctx
-    const header = Packet.encode({ version: MEMBERSHIP_WIRE_VERSION, kind, seq, target, updates: [] })
+    const header = encodeScalars([[1, MEMBERSHIP_WIRE_VERSION], [2, PACKET_KIND_NUMBER[kind]], [3, seq], [4, target]])
     let budget = ctx.config.maxPacketBytes - header.length
     for (const f of first) budget -= fieldCost(f.length)
     const news = ctx.queue.take(budget, retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1))

@@ -35,10 +35,10 @@ export class News {
   /** Applies one update; returns true if it changed the local view. */
   apply (u: Update, via: Via): boolean {
     switch (u.kind) {
-      case UpdateKind.ALIVE: return this.alive(u)
+      case UpdateKind.ALIVE: return this.alive(u, via)
       case UpdateKind.SUSPECT: return this.suspect(u, via)
       case UpdateKind.DEAD: return this.dead(u, via)
-      case UpdateKind.LEFT: return this.left(u)
+      case UpdateKind.LEFT: return this.left(u, via)
       default: return false
     }
   }
@@ -46,6 +46,15 @@ export class News {
   broadcast (u: Update): void {
     this.ctx.queue.enqueue(u.node, Update.encode(u))
     this.onQueued()
+  }
+
+  /**
+   * Passes news on, infection style, if it came by gossip. News learned by anti-entropy is not re-gossiped:
+   * whoever sent it has it already, and after a join or a heal it would make every member gossip the whole
+   * member list at once. The news itself still spreads, from its origin's gossip and from later rounds.
+   */
+  private pass (u: Update, via: Via): void {
+    if (via === 'gossip') this.broadcast(u)
   }
 
   /** Raise our incarnation past `seen` and announce we are alive (SWIM section 4.2). */
@@ -84,7 +93,7 @@ export class News {
     this.ctx.events.push({ type: 'reaped', id })
   }
 
-  private alive (u: Update): boolean {
+  private alive (u: Update, via: Via): boolean {
     const ctx = this.ctx
     if (u.meta === undefined) return false
     if (u.node === ctx.self.id) {
@@ -96,7 +105,7 @@ export class News {
       const added = ctx.table.add(u.node, 'alive', u.incarnation, u.metaVersion, fromWireMeta(u.meta), ctx.nowMs)
       this.onNewMember(added.id)
       ctx.events.push({ type: 'joined', member: ctx.table.view(added) })
-      this.broadcast(u)
+      this.pass(u, via)
       return true
     }
     const live = m.state === 'alive' || m.state === 'suspect'
@@ -118,13 +127,13 @@ export class News {
       } else {
         ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
       }
-      this.broadcast(u)
+      this.pass(u, via)
       return true
     }
     if (u.incarnation === m.incarnation && live && u.metaVersion > m.metaVersion) {
       ctx.table.change(m, { metaVersion: u.metaVersion, meta: fromWireMeta(u.meta) })
       ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
-      this.broadcast(u)
+      this.pass(u, via)
       return true
     }
     return false
@@ -171,7 +180,7 @@ export class News {
     return true
   }
 
-  private left (u: Update): boolean {
+  private left (u: Update, via: Via): boolean {
     const ctx = this.ctx
     if (u.node === ctx.self.id) {
       // A replay of an old leave of ours, or a forgery by a member: we are here, so say so.
@@ -183,7 +192,7 @@ export class News {
     this.clearTimers(m.id)
     ctx.deadlines.set(`r:${m.id}`, ctx.nowMs + ctx.config.deadRetentionMs)
     ctx.events.push({ type: 'left', member: ctx.table.view(m) })
-    this.broadcast(leftUpdate(m.id, m.incarnation))
+    this.pass(leftUpdate(m.id, m.incarnation), via)
     return true
   }
 

@@ -28,11 +28,53 @@ export function spliceRepeated (header: Uint8Array, fieldNumber: number, parts: 
   const tag = (fieldNumber << 3) | 2
   for (const p of parts) {
     out[at++] = tag
-    let n = p.length
-    while (n >= 0x80) { out[at++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128) }
-    out[at++] = n
+    at = writeVarint(out, at, p.length)
     out.set(p, at)
     at += p.length
   }
   return out
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * Encodes a message made of varint fields and at most one string field, in field order, exactly as protobuf
+ * (and protons) would: a field at its default value (0, '') is omitted. Used for the Packet header, which is
+ * built for every packet sent; the round trip through protons' decoder is tested.
+ */
+export function encodeScalars (fields: Array<[field: number, value: number | string]>): Uint8Array {
+  const parts: Array<number | Uint8Array> = []
+  let total = 0
+  for (const [field, value] of fields) {
+    if (typeof value === 'number') {
+      if (value === 0) continue
+      total += 1 + varintLength(value)
+      parts.push(field << 3, value)
+    } else {
+      if (value.length === 0) continue
+      const bytes = utf8.encode(value)
+      total += fieldCost(bytes.length)
+      parts.push((field << 3) | 2, bytes)
+    }
+  }
+  const out = new Uint8Array(total)
+  let at = 0
+  for (let i = 0; i < parts.length; i += 2) {
+    out[at++] = parts[i] as number
+    const v = parts[i + 1]
+    if (typeof v === 'number') {
+      at = writeVarint(out, at, v)
+    } else {
+      at = writeVarint(out, at, v.length)
+      out.set(v, at)
+      at += v.length
+    }
+  }
+  return out
+}
+
+function writeVarint (out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) { out[at++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128) }
+  out[at++] = n
+  return at
 }
