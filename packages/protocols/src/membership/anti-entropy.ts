@@ -1,5 +1,5 @@
 import type { NodeId } from '../core/ids.js'
-import { MEMBERSHIP_WIRE_VERSION, Sync, SyncKind, type Update } from '../wire/codec.js'
+import { MEMBERSHIP_WIRE_VERSION, Sync, SyncKind, type SyncMessage, type WireUpdate } from '../wire/codec.js'
 import { fieldCost, spliceRepeated } from '../wire/frame.js'
 import { count, drop, type MembershipContext } from './context.js'
 import type { News } from './news.js'
@@ -65,7 +65,7 @@ export class AntiEntropy {
     else if (key.startsWith('xi:')) this.inbound.delete(key.slice(3))
   }
 
-  onSync (from: NodeId, s: Sync): void {
+  onSync (from: NodeId, s: SyncMessage): void {
     const ctx = this.ctx
     if (s.kind === SyncKind.DIGEST) {
       this.answer(from, s)
@@ -75,7 +75,7 @@ export class AntiEntropy {
       const o = this.outbound.get(s.session)
       if (o === undefined || o.peer !== from) { drop(ctx, from, 'unknown-session', `STATE reply for session ${s.session}`); return }
       o.buckets ??= s.buckets
-      if (this.merge(s.members)) o.changed = true
+      if (this.merge(from, s.members)) o.changed = true
       if (!s.last) return
       this.outbound.delete(s.session)
       ctx.deadlines.delete(`xo:${s.session}`)
@@ -85,7 +85,7 @@ export class AntiEntropy {
     }
     const key = `${from}|${s.session}`
     if (!this.inbound.has(key)) { drop(ctx, from, 'unknown-session', `STATE for session ${s.session}`); return }
-    if (this.merge(s.members)) this.fast = true
+    if (this.merge(from, s.members)) this.fast = true
     if (s.last) {
       this.inbound.delete(key)
       ctx.deadlines.delete(`xi:${key}`)
@@ -110,7 +110,7 @@ export class AntiEntropy {
     ctx.sends.push({ to: peer, channel: 'stream', bytes })
   }
 
-  private answer (from: NodeId, s: Sync): void {
+  private answer (from: NodeId, s: SyncMessage): void {
     const ctx = this.ctx
     const differ: number[] = []
     for (let b = 0; b < ctx.table.buckets; b++) if (s.buckets[b] !== ctx.table.digest[b]) differ.push(b)
@@ -164,9 +164,9 @@ export class AntiEntropy {
     return Sync.encode({ version: MEMBERSHIP_WIRE_VERSION, kind: SyncKind.STATE, session, reply, buckets, members: [], last })
   }
 
-  private merge (members: Update[]): boolean {
+  private merge (from: NodeId, members: WireUpdate[]): boolean {
     let changed = false
-    for (const u of members) if (this.news.apply(u, 'sync')) changed = true
+    for (const u of members) if (this.news.apply(u, 'sync', from)) changed = true
     return changed
   }
 }

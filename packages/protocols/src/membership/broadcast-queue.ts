@@ -3,12 +3,17 @@ import { fieldCost } from '../wire/frame.js'
 
 interface Broadcast {
   about: NodeId
+  /** What the news says, to recognise the same news coming back from others. */
+  version: string
   bytes: Uint8Array
   transmits: number
 }
 
 /** The smallest update worth looking for (a SUSPECT with short ids is about this size). */
 const MIN_UPDATE_BYTES = 16
+
+/** The share of the retransmit limit that one echo of the same news from another member uses up. */
+const HEARD_SHARE = 0.25
 
 /** How many entries in a row may fail to fit before `take` stops looking. */
 const MAX_MISSES = 8
@@ -27,10 +32,11 @@ export class BroadcastQueue {
 
   get size (): number { return this.byMember.size }
 
-  enqueue (about: NodeId, bytes: Uint8Array): void {
+  /** Queues news about `about`; `version` identifies its content (kind, incarnation, meta version). */
+  enqueue (about: NodeId, version: string, bytes: Uint8Array): void {
     const old = this.byMember.get(about)
     if (old !== undefined) this.levels[old.transmits].delete(about)
-    const b: Broadcast = { about, bytes, transmits: 0 }
+    const b: Broadcast = { about, version, bytes, transmits: 0 }
     this.byMember.set(about, b)
     this.level(0).set(about, b)
     if (this.byMember.size > this.maxQueued) this.dropMostSent()
@@ -69,6 +75,22 @@ export class BroadcastQueue {
       else this.level(b.transmits).set(b.about, b)
     }
     return out
+  }
+
+  /**
+   * The same news came back from another member: count it as `HEARD_SHARE` of its transmits. This is the
+   * counter variant of rumor mongering (Demers et al., "Epidemic algorithms for replicated database
+   * maintenance", 1987): news that others are already spreading stops being sent after a few such
+   * echoes, so after a cold start or a heal the queues drain in a few rounds instead of sending every piece
+   * λ·log N times to members that have it. Early in an epidemic echoes are rare, so spreading is unchanged.
+   */
+  heard (about: NodeId, version: string, limit: number): void {
+    const b = this.byMember.get(about)
+    if (b === undefined || b.version !== version) return
+    this.levels[b.transmits].delete(about)
+    b.transmits += Math.max(1, Math.floor(limit * HEARD_SHARE))
+    if (b.transmits >= limit) this.byMember.delete(about)
+    else this.level(b.transmits).set(about, b)
   }
 
   private level (t: number): Map<NodeId, Broadcast> {

@@ -74,7 +74,7 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
       events: [],
       leaving: false
     }
-    this.news = new News(this.ctx)
+    this.news = new News(this.ctx, this.limits)
     this.gossip = new Gossip(this.ctx)
     this.prober = new Prober(this.ctx, this.news, this.gossip)
     this.antiEntropy = new AntiEntropy(this.ctx, this.news)
@@ -131,16 +131,16 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
 
   private onPacket (from: NodeId, bytes: Uint8Array): void {
     const ctx = this.ctx
-    const decoded = decodePacket(bytes, this.config.maxPacketBytes, this.limits)
+    const decoded = decodePacket(bytes, this.config.maxPacketBytes)
     if (!decoded.ok) { drop(ctx, from, decoded.reason, decoded.detail); return }
     const p = decoded.value
     // News first: a suspicion of us riding on a PING must be refuted in the ACK we send back.
-    for (const u of p.updates) this.news.apply(u, 'gossip')
+    for (const u of p.updates) if (!this.news.apply(u, 'gossip', from)) this.news.heard(u)
     if (p.kind !== PacketKind.GOSSIP) this.prober.onPacket(from, p)
   }
 
   private onFrame (from: NodeId, bytes: Uint8Array): void {
-    const decoded = decodeSync(bytes, this.config.maxFrameBytes, this.config.digestBuckets, this.limits)
+    const decoded = decodeSync(bytes, this.config.maxFrameBytes, this.config.digestBuckets)
     if (!decoded.ok) { drop(this.ctx, from, decoded.reason, decoded.detail); return }
     this.antiEntropy.onSync(from, decoded.value)
   }

@@ -1,13 +1,18 @@
 import type { NodeId } from '../core/ids.js'
-import { Update, UpdateKind } from '../wire/codec.js'
-import { count, type MembershipContext } from './context.js'
-import { expectedConfirmations, suspicionTimeoutMs } from './math.js'
+import { decodeNewsMeta, newsOf, UpdateKind, type MetaLimits, type Update, type WireUpdate } from '../wire/codec.js'
+import { count, drop, type MembershipContext } from './context.js'
+import { expectedConfirmations, retransmitLimit, suspicionTimeoutMs } from './math.js'
 import type { Member } from './member-table.js'
 import { aliveUpdate, deadUpdate, fromWireMeta, leftUpdate, suspectUpdate } from './records.js'
 import { Suspicion } from './suspicion.js'
 
 /** How a piece of news arrived: piggybacked gossip is first-hand SWIM news; a sync record is hearsay. */
 export type Via = 'gossip' | 'sync'
+
+/** What a piece of news says, ignoring who says it (confirmations from others are the same news). */
+function newsVersion (u: WireUpdate): string {
+  return `${u.kind}:${u.incarnation}:${u.metaVersion}`
+}
 
 /** The largest incarnation the wire carries; a member at it can no longer refute. */
 const MAX_INCARNATION = 0xffffffff
@@ -30,12 +35,12 @@ export class News {
   /** Called when news is queued; set by the gossiper (arms the gossip timer). */
   onQueued: () => void = () => {}
 
-  constructor (private readonly ctx: MembershipContext) {}
+  constructor (private readonly ctx: MembershipContext, private readonly limits: MetaLimits) {}
 
-  /** Applies one update; returns true if it changed the local view. */
-  apply (u: Update, via: Via): boolean {
+  /** Applies one update heard from `from`; returns true if it changed the local view. */
+  apply (u: WireUpdate, via: Via, from: NodeId): boolean {
     switch (u.kind) {
-      case UpdateKind.ALIVE: return this.alive(u, via)
+      case UpdateKind.ALIVE: return this.alive(u, via, from)
       case UpdateKind.SUSPECT: return this.suspect(u, via)
       case UpdateKind.DEAD: return this.dead(u, via)
       case UpdateKind.LEFT: return this.left(u, via)
@@ -43,9 +48,15 @@ export class News {
     }
   }
 
+  /** Queues news made here. */
   broadcast (u: Update): void {
-    this.ctx.queue.enqueue(u.node, Update.encode(u))
-    this.onQueued()
+    this.enqueue(newsOf(u))
+  }
+
+  /** Gossip brought news we already had: if we are spreading the same news, count it as spread once more. */
+  heard (u: WireUpdate): void {
+    const ctx = this.ctx
+    ctx.queue.heard(u.node, newsVersion(u), retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1))
   }
 
   /**
@@ -53,8 +64,13 @@ export class News {
    * whoever sent it has it already, and after a join or a heal it would make every member gossip the whole
    * member list at once. The news itself still spreads, from its origin's gossip and from later rounds.
    */
-  private pass (u: Update, via: Via): void {
-    if (via === 'gossip') this.broadcast(u)
+  private pass (u: WireUpdate, via: Via): void {
+    if (via === 'gossip') this.enqueue(u)
+  }
+
+  private enqueue (u: WireUpdate): void {
+    this.ctx.queue.enqueue(u.node, newsVersion(u), u.raw)
+    this.onQueued()
   }
 
   /** Raise our incarnation past `seen` and announce we are alive (SWIM section 4.2). */
@@ -75,7 +91,7 @@ export class News {
    */
   suspectMember (m: Member, from: NodeId): void {
     if (m.state === 'alive') this.startSuspicion(m, m.incarnation, from)
-    else if (m.state === 'suspect') this.suspect(suspectUpdate(m.id, m.incarnation, from), 'gossip')
+    else if (m.state === 'suspect') this.suspect(newsOf(suspectUpdate(m.id, m.incarnation, from)), 'gossip')
   }
 
   /** A suspicion ran out: `m` is dead. */
@@ -93,29 +109,34 @@ export class News {
     this.ctx.events.push({ type: 'reaped', id })
   }
 
-  private alive (u: Update, via: Via): boolean {
+  private alive (u: WireUpdate, via: Via, from: NodeId): boolean {
     const ctx = this.ctx
-    if (u.meta === undefined) return false
     if (u.node === ctx.self.id) {
       // Someone holds a newer incarnation of us than we do (we restarted and lost count): go past it.
       return u.incarnation > ctx.self.incarnation ? this.refute(u.incarnation, u.node) : false
     }
     const m = ctx.table.get(u.node)
+    const live = m !== undefined && (m.state === 'alive' || m.state === 'suspect')
+    const newer = m === undefined || u.incarnation > m.incarnation || (u.incarnation === m.incarnation && live && u.metaVersion > m.metaVersion)
+    if (!newer) return false
+    // Only news that changes something costs a metadata decode.
+    const decoded = decodeNewsMeta(u, this.limits)
+    if (!decoded.ok) { drop(ctx, from, decoded.reason, decoded.detail); return false }
+    const meta = fromWireMeta(decoded.value)
     if (m === undefined) {
-      const added = ctx.table.add(u.node, 'alive', u.incarnation, u.metaVersion, fromWireMeta(u.meta), ctx.nowMs)
+      const added = ctx.table.add(u.node, 'alive', u.incarnation, u.metaVersion, meta, ctx.nowMs)
       this.onNewMember(added.id)
       ctx.events.push({ type: 'joined', member: ctx.table.view(added) })
       this.pass(u, via)
       return true
     }
-    const live = m.state === 'alive' || m.state === 'suspect'
     if (u.incarnation > m.incarnation) {
       const previous = m.state
       ctx.table.change(m, {
         state: 'alive',
         incarnation: u.incarnation,
         metaVersion: u.metaVersion,
-        meta: fromWireMeta(u.meta),
+        meta,
         sinceMs: previous === 'alive' ? m.sinceMs : ctx.nowMs
       })
       this.clearTimers(m.id)
@@ -130,16 +151,13 @@ export class News {
       this.pass(u, via)
       return true
     }
-    if (u.incarnation === m.incarnation && live && u.metaVersion > m.metaVersion) {
-      ctx.table.change(m, { metaVersion: u.metaVersion, meta: fromWireMeta(u.meta) })
-      ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
-      this.pass(u, via)
-      return true
-    }
-    return false
+    ctx.table.change(m, { metaVersion: u.metaVersion, meta })
+    ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
+    this.pass(u, via)
+    return true
   }
 
-  private suspect (u: Update, via: Via): boolean {
+  private suspect (u: WireUpdate, via: Via): boolean {
     const ctx = this.ctx
     if (u.node === ctx.self.id) {
       return u.incarnation >= ctx.self.incarnation ? this.refute(u.incarnation, u.from) : false
@@ -165,7 +183,7 @@ export class News {
     return true
   }
 
-  private dead (u: Update, via: Via): boolean {
+  private dead (u: WireUpdate, via: Via): boolean {
     const ctx = this.ctx
     if (u.node === ctx.self.id) {
       return u.incarnation >= ctx.self.incarnation ? this.refute(u.incarnation, u.from) : false
@@ -180,7 +198,7 @@ export class News {
     return true
   }
 
-  private left (u: Update, via: Via): boolean {
+  private left (u: WireUpdate, via: Via): boolean {
     const ctx = this.ctx
     if (u.node === ctx.self.id) {
       // A replay of an old leave of ours, or a forgery by a member: we are here, so say so.
@@ -192,7 +210,7 @@ export class News {
     this.clearTimers(m.id)
     ctx.deadlines.set(`r:${m.id}`, ctx.nowMs + ctx.config.deadRetentionMs)
     ctx.events.push({ type: 'left', member: ctx.table.view(m) })
-    this.pass(leftUpdate(m.id, m.incarnation), via)
+    this.pass(newsOf(leftUpdate(m.id, m.incarnation)), via)
     return true
   }
 

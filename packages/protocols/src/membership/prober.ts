@@ -1,5 +1,5 @@
 import type { NodeId } from '../core/ids.js'
-import { PacketKind, Update, type Packet } from '../wire/codec.js'
+import { PacketKind, Update, type PacketMessage } from '../wire/codec.js'
 import { count, drop, pickRandom, type MembershipContext } from './context.js'
 import type { Gossip } from './gossip.js'
 import type { Member } from './member-table.js'
@@ -79,7 +79,7 @@ export class Prober {
     else if (key.startsWith('rl:')) this.relayTimeout(seq)
   }
 
-  onPacket (from: NodeId, p: Packet): void {
+  onPacket (from: NodeId, p: PacketMessage): void {
     const ctx = this.ctx
     switch (p.kind) {
       case PacketKind.PING:
@@ -139,7 +139,7 @@ export class Prober {
     if (m !== undefined) this.news.suspectMember(m, ctx.self.id)
   }
 
-  private ack (p: Packet): void {
+  private ack (p: PacketMessage): void {
     const ctx = this.ctx
     const relay = this.relays.get(p.seq)
     if (relay !== undefined) {
@@ -156,7 +156,7 @@ export class Prober {
     ctx.health.apply(-1)
   }
 
-  private relay (from: NodeId, p: Packet): void {
+  private relay (from: NodeId, p: PacketMessage): void {
     const ctx = this.ctx
     if (this.relays.size >= MAX_RELAYS) { drop(ctx, from, 'busy', 'too many indirect probes in flight'); return }
     const m = ctx.table.get(p.target)
