@@ -1,1 +1,12 @@
-export {}
+export * from './clock/event-queue.js'
+export * from './clock/node-clock.js'
+export * from './clock/node-runtime.js'
+export * from './clock/sim-scheduler.js'
+export * from './network/constants.js'
+export * from './network/options.js'
+export * from './network/counters.js'
+export * from './network/delay.js'
+export * from './network/partitions.js'
+export * from './network/sim-network.js'
+export * from './network/sim-transport.js'
+export * from './faults/node-faults.js'
