@@ -1,0 +1,578 @@
+import assert from 'node:assert/strict'
+import { Xoshiro128 } from '../src/core/rng.js'
+import type { Output, Send } from '../src/core/state-machine.js'
+import { configProblems, lanConfig, localTestConfig, type MembershipConfig } from '../src/membership/config.js'
+import { suspicionTimeoutMs } from '../src/membership/math.js'
+import { Membership } from '../src/membership/membership.js'
+import type { MembershipEvent } from '../src/membership/types.js'
+import {
+  decodeNewsMeta,
+  decodePacket,
+  decodeSync,
+  MEMBERSHIP_WIRE_VERSION,
+  Packet,
+  PacketKind,
+  Role,
+  Sync,
+  SyncKind,
+  Update,
+  UpdateKind,
+  type MetaLimits,
+  type PacketMessage,
+  type SyncMessage,
+  type WireUpdate
+} from '../src/wire/codec.js'
+import { Loop, meta, type LoggedEvent } from './support/loop.js'
+
+const IDS = ['a', 'b', 'c', 'd', 'e']
+
+function limitsOf (c: MembershipConfig): MetaLimits {
+  return { maxNameBytes: c.maxNameBytes, maxStateBytes: c.maxStateBytes, maxMetaBytes: c.maxMetaBytes }
+}
+
+/** Checks that every ALIVE's metadata passes its bounds, as a receiver checks it when it applies the news. */
+function assertMetaDecodes (updates: WireUpdate[], c: MembershipConfig, what: string): void {
+  for (const u of updates) {
+    if (u.kind !== UpdateKind.ALIVE) continue
+    const m = decodeNewsMeta(u, limitsOf(c))
+    assert.ok(m.ok, `${what}: the meta of ${u.node} is dropped: ${m.ok ? '' : `${m.reason}: ${m.detail}`}`)
+  }
+}
+
+/** Decodes a packet a machine sent, as its receiver would; fails if the receiver would drop any of it. */
+function decodeSent (s: { bytes: Uint8Array }, c: MembershipConfig = localTestConfig()): PacketMessage {
+  const d = decodePacket(s.bytes, c.maxPacketBytes)
+  if (!d.ok) assert.fail(`a machine sent a packet its peers drop: ${d.reason}: ${d.detail}`)
+  assertMetaDecodes(d.value.updates, c, 'packet')
+  return d.value
+}
+
+/** The same for a stream frame. */
+function decodeSentFrame (s: { bytes: Uint8Array }, c: MembershipConfig = localTestConfig()): SyncMessage {
+  const d = decodeSync(s.bytes, c.maxFrameBytes, c.digestBuckets)
+  if (!d.ok) assert.fail(`a machine sent a frame its peers drop (${s.bytes.length} bytes): ${d.reason}: ${d.detail}`)
+  assertMetaDecodes(d.value.members, c, 'frame')
+  return d.value
+}
+
+function packetSendsTo (out: Output<MembershipEvent>, to: string): Send[] {
+  return out.sends.filter((s) => s.to === to && s.channel === 'packet')
+}
+
+function packetsTo (out: Output<MembershipEvent>, to: string): PacketMessage[] {
+  return packetSendsTo(out, to).map((s) => decodeSent(s))
+}
+
+const types = (events: Array<LoggedEvent | MembershipEvent>): string[] => events.map((e) => 'event' in e ? e.event.type : e.type)
+
+/** Five members, each joining through `a`, converged after `settleMs`. */
+function cluster (seed = 1, settleMs = 5_000): Loop {
+  const loop = new Loop()
+  IDS.forEach((id, i) => loop.add(id, seed * 100 + i))
+  for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+  loop.runFor(settleMs)
+  return loop
+}
+
+function assertConverged (loop: Loop, ids: string[] = IDS): void {
+  for (const id of ids) {
+    const m = loop.get(id)
+    assert.deepEqual([...m.liveIds()].sort(), ids.filter((x) => x !== id), `${id}'s live members`)
+    for (const other of ids) {
+      if (other === id) continue
+      assert.equal(m.member(other)?.state, 'alive', `${id} sees ${other}`)
+    }
+  }
+}
+
+/** A GOSSIP packet carrying `updates`, as a peer would send it. */
+function gossip (updates: Update[]): Uint8Array {
+  return Packet.encode({ version: MEMBERSHIP_WIRE_VERSION, kind: PacketKind.GOSSIP, seq: 0, target: '', updates })
+}
+
+function aliveOf (node: string, incarnation = 0, over: Partial<Update> = {}): Update {
+  return {
+    kind: UpdateKind.ALIVE,
+    node,
+    incarnation,
+    from: '',
+    metaVersion: 0,
+    meta: { name: node, role: Role.SERVER, addrs: [], tags: [], state: new Uint8Array(0) },
+    ...over
+  }
+}
+
+/** A lone machine at time 0 (its first timers are still in the future), for stepping by hand. */
+function lone (id = 'a', config: MembershipConfig = localTestConfig()): Membership {
+  return new Membership({ id, meta: meta(id), rng: new Xoshiro128(7), config, nowMs: 0 })
+}
+
+/** Steps a lone machine's timers (nothing is delivered to it) from `fromMs` to `untilMs`; returns its events. */
+function runAlone (m: Membership, fromMs: number, untilMs: number): MembershipEvent[] {
+  const first = m.step(fromMs, { kind: 'timer' })
+  const events: MembershipEvent[] = [...first.events]
+  let wake = first.wakeAtMs
+  while (wake !== undefined && wake <= untilMs) {
+    const out = m.step(wake, { kind: 'timer' })
+    events.push(...out.events)
+    wake = out.wakeAtMs
+  }
+  return events
+}
+
+describe('Membership (driven by a virtual-time loop)', function () {
+  this.timeout(60_000)
+
+  describe('join', () => {
+    it('five members joining through one seed converge', () => {
+      const loop = new Loop()
+      IDS.forEach((id, i) => loop.add(id, 100 + i))
+      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+      assert.throws(() => { assertConverged(loop) }, 'nobody knows anybody before the loop runs')
+      loop.runFor(3_000)
+      assertConverged(loop)
+      for (const id of IDS) {
+        const joined = loop.eventsOf(id).filter((e) => e.event.type === 'joined').map((e) => e.event.type === 'joined' ? e.event.member.id : '')
+        assert.deepEqual(joined.sort(), IDS.filter((x) => x !== id), `${id}'s joined events`)
+        assert.deepEqual(types(loop.eventsOf(id)).filter((t) => t === 'suspect' || t === 'dead'), [], `${id} suspected nobody`)
+      }
+    })
+
+    it('is a pure function of the seeds: the same run twice gives the same events and bytes', () => {
+      const trace = (loop: Loop): string[] => [
+        ...loop.events.map((e) => `${e.atMs} ${e.node} ${JSON.stringify(e.event)}`),
+        ...loop.sent.map((s) => `${s.atMs} ${s.from}>${s.to} ${s.channel} ${Buffer.from(s.bytes).toString('hex')}`)
+      ]
+      const one = trace(cluster(3, 2_000))
+      const two = trace(cluster(3, 2_000))
+      assert.ok(one.length > 100)
+      assert.deepEqual(one, two)
+      assert.notDeepEqual(trace(cluster(4, 2_000)), one, 'a different seed gives a different run')
+    })
+
+    it('every packet and frame a converging cluster sends decodes at its receiver', () => {
+      const loop = cluster(5, 3_000)
+      const c = localTestConfig()
+      assert.ok(loop.sent.some((s) => s.channel === 'stream'), 'anti-entropy ran')
+      for (const s of loop.sent) {
+        if (s.channel === 'packet') decodeSent(s, c)
+        else decodeSentFrame(s, c)
+      }
+    })
+  })
+
+  describe('failure detection', () => {
+    it('a member that stops answering is suspected, then declared dead by everyone', () => {
+      const loop = cluster(1)
+      assertConverged(loop)
+      const stoppedAt = loop.nowMs
+      loop.down.add('e')
+      loop.runFor(10_000)
+
+      const others = IDS.slice(0, 4)
+      for (const id of others) assert.equal(loop.get(id).member('e')?.state, 'dead', `${id} sees e dead`)
+      assertConverged(loop, others)
+
+      const aboutE = loop.events.filter((e) => e.node !== 'e' && (e.event.type === 'suspect' || e.event.type === 'dead') && e.event.member.id === 'e')
+      const firstSuspect = aboutE.find((e) => e.event.type === 'suspect')
+      const firstDead = aboutE.find((e) => e.event.type === 'dead')
+      assert.ok(firstSuspect !== undefined && firstDead !== undefined, types(aboutE).join(','))
+      assert.ok(firstSuspect.atMs < firstDead.atMs, 'suspected before declared dead')
+      // Lifeguard: no member is declared dead sooner than the minimum suspicion timeout.
+      const c = localTestConfig()
+      assert.ok(firstDead.atMs - firstSuspect.atMs >= suspicionTimeoutMs(c.suspicionMult, 5, c.probeIntervalMs),
+        `dead ${firstDead.atMs - firstSuspect.atMs} ms after the first suspicion`)
+      assert.ok(firstDead.atMs - stoppedAt < 5_000, `detected ${firstDead.atMs - stoppedAt} ms after the stop`)
+      for (const id of others) {
+        const sequence = types(loop.eventsOf(id, 'e'))
+        assert.ok(sequence.includes('dead'), `${id}: ${sequence.join(',')}`)
+        assert.ok(!sequence.includes('alive'), `${id}: ${sequence.join(',')}`)
+      }
+      // No false positives about the members that kept running.
+      for (const id of others) {
+        const wrong = loop.events.filter((e) => (e.event.type === 'suspect' || e.event.type === 'dead') && e.event.member.id === id)
+        assert.deepEqual(wrong, [], `${id} was wrongly suspected`)
+      }
+    })
+
+    it('a suspect that hears of the suspicion refutes it with a higher incarnation (the buddy system)', () => {
+      const loop = cluster(2)
+      assertConverged(loop)
+      // Cut c off long enough for probes of it to fail, then heal.
+      const cutAt = loop.nowMs
+      loop.lose = (from, to) => from === 'c' || to === 'c'
+      loop.runFor(200)
+      loop.lose = () => false
+      loop.runFor(3_000)
+
+      const suspicions = loop.events.filter((e) => e.event.type === 'suspect' && e.event.member.id === 'c' && e.atMs >= cutAt)
+      assert.ok(suspicions.length > 0, 'the cut made someone suspect c')
+      const refuted = loop.eventsOf('c').filter((e) => e.event.type === 'refuted')
+      assert.ok(refuted.length > 0, 'c refuted')
+      const incarnation = loop.get('c').incarnation
+      assert.ok(incarnation >= 1, `c's incarnation is ${incarnation}`)
+      assert.deepEqual(refuted.map((e) => e.event.type === 'refuted' && e.event.incarnation), Array.from({ length: refuted.length }, (_, i) => i + 1), 'each refutation raises the incarnation by one')
+      for (const id of ['a', 'b', 'd', 'e']) {
+        const view = loop.get(id).member('c')
+        assert.equal(view?.state, 'alive', `${id} sees c alive again`)
+        assert.equal(view?.incarnation, incarnation, `${id} holds c's latest incarnation`)
+        assert.deepEqual(types(loop.eventsOf(id, 'c')).filter((t) => t === 'dead'), [], `${id} never declared c dead`)
+      }
+      // The buddy system: some PING sent to c while it was suspected carried the suspicion itself.
+      const buddyPings = loop.sent.filter((s) => s.to === 'c' && s.channel === 'packet' && s.atMs >= cutAt).map((s) => decodeSent(s))
+        .filter((p) => p.kind === PacketKind.PING && p.updates.some((u) => u.kind === UpdateKind.SUSPECT && u.node === 'c'))
+      assert.ok(buddyPings.length > 0, 'a PING to the suspect carried the suspicion')
+    })
+
+    it('a PING to a suspect carries the suspicion, and the suspect\'s ACK carries its refutation', () => {
+      const a = lone('a')
+      a.step(0, { kind: 'message', from: 'c', channel: 'packet', bytes: gossip([aliveOf('c'), aliveOf('b')]) })
+      const suspectC: Update = { kind: UpdateKind.SUSPECT, node: 'c', incarnation: 0, from: 'b', metaVersion: 0 }
+      a.step(1, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([suspectC]) })
+      assert.equal(a.member('c')?.state, 'suspect')
+      const probe = a.step(2, { kind: 'command', command: { type: 'connection-closed', peer: 'c' } })
+      const [pingSend] = packetSendsTo(probe, 'c')
+      assert.ok(pingSend !== undefined)
+      const ping = decodeSent(pingSend)
+      assert.equal(ping.kind, PacketKind.PING)
+      assert.ok(ping.updates.some((u) => u.kind === UpdateKind.SUSPECT && u.node === 'c' && u.incarnation === 0), 'the PING carries the suspicion')
+
+      const c = lone('c')
+      const out = c.step(3, { kind: 'message', from: 'a', channel: 'packet', bytes: pingSend.bytes })
+      assert.deepEqual(out.events.filter((e) => e.type === 'refuted'), [{ type: 'refuted', incarnation: 1, accuser: 'a' }])
+      assert.equal(c.incarnation, 1)
+      const [ackSend] = packetSendsTo(out, 'a')
+      assert.ok(ackSend !== undefined)
+      const ack = decodeSent(ackSend)
+      assert.equal(ack.kind, PacketKind.ACK)
+      assert.equal(ack.seq, ping.seq)
+      assert.ok(ack.updates.some((u) => u.kind === UpdateKind.ALIVE && u.node === 'c' && u.incarnation === 1), 'the ACK carries the refutation')
+
+      const back = a.step(4, { kind: 'message', from: 'c', channel: 'packet', bytes: ackSend.bytes })
+      assert.deepEqual(back.events.filter((e) => e.type === 'alive').map((e) => e.type === 'alive' ? [e.member.id, e.member.incarnation] : []), [['c', 1]])
+      assert.equal(a.member('c')?.state, 'alive')
+    })
+
+    // BUG: membership/prober.ts deadline() (line 139) suspects the target at its *current* incarnation, via
+    // news.suspectMember(m). If the target refuted while the probe was in flight (its ALIVE at a higher
+    // incarnation arrived by gossip), the failed probe, which only says something about the old incarnation,
+    // suspects the new one, forcing a second refutation. memberlist suspects the incarnation the probe
+    // started with, which is then ignored as stale. Seen in the loop above: after the cut heals, c refutes to
+    // incarnation 1, then e's probe started during the cut fails and suspects c@1, and c refutes again to 2.
+    it.skip('a probe that fails after its target refuted does not suspect the new incarnation (BUG: it does)', () => {
+      const a = lone('a')
+      a.step(0, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('b'), aliveOf('c')]) })
+      const probe = a.step(1, { kind: 'command', command: { type: 'connection-closed', peer: 'c' } })
+      assert.ok(packetsTo(probe, 'c').some((p) => p.kind === PacketKind.PING), 'probing c@0')
+      // c refutes someone else's suspicion; a hears it from b while its PING to c is lost.
+      a.step(10, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('c', 1)]) })
+      assert.equal(a.member('c')?.incarnation, 1)
+      const events = runAlone(a, 10, 1_000)
+      assert.deepEqual(events.filter((e) => e.type === 'suspect'), [], 'no suspicion of c@1 from a probe of c@0')
+    })
+
+    it('a claim that this member is dead is refuted too', () => {
+      const c = lone('c')
+      const out = c.step(1, { kind: 'message', from: 'a', channel: 'packet', bytes: gossip([{ kind: UpdateKind.DEAD, node: 'c', incarnation: 4, from: 'a', metaVersion: 0 }]) })
+      assert.deepEqual(out.events.filter((e) => e.type === 'refuted'), [{ type: 'refuted', incarnation: 5, accuser: 'a' }])
+      assert.equal(c.self().state, 'alive')
+    })
+  })
+
+  describe('leave', () => {
+    it('a member that leaves is seen as left, never suspected or dead, and is reaped later', () => {
+      const loop = cluster(4)
+      assertConverged(loop)
+      const out = loop.command('e', { type: 'leave' })
+      assert.deepEqual(types(out.events), ['left'])
+      assert.equal(loop.get('e').self().state, 'left')
+      const leftAt = loop.nowMs
+      loop.runFor(2_000)
+      const announced = loop.sent.filter((s) => s.from === 'e' && s.channel === 'packet' && s.sentAtMs >= leftAt)
+        .some((s) => decodeSent(s).updates.some((u) => u.kind === UpdateKind.LEFT && u.node === 'e'))
+      assert.ok(announced, 'e gossiped its leave')
+      for (const id of ['a', 'b', 'c', 'd']) {
+        assert.equal(loop.get(id).member('e')?.state, 'left', `${id} sees e left`)
+        assert.ok(!loop.get(id).liveIds().includes('e'))
+      }
+      // The host stops the process a few gossip rounds after the leave.
+      loop.down.add('e')
+      loop.runFor(10_000)
+      for (const id of ['a', 'b', 'c', 'd']) {
+        assert.equal(loop.get(id).member('e')?.state, 'left', `${id} still sees e left, not dead`)
+        assert.deepEqual(types(loop.eventsOf(id, 'e')).filter((t) => t !== 'joined'), ['left'], `${id}'s events about e`)
+      }
+      assertConverged(loop, ['a', 'b', 'c', 'd'])
+      loop.runFor(localTestConfig().deadRetentionMs)
+      for (const id of ['a', 'b', 'c', 'd']) {
+        assert.equal(loop.get(id).member('e'), undefined, `${id} forgot e after deadRetentionMs`)
+        assert.ok(types(loop.eventsOf(id, 'e')).includes('reaped'))
+      }
+    })
+  })
+
+  describe('metadata', () => {
+    it('update-meta bumps metaVersion and propagates to everyone', () => {
+      const loop = cluster(5)
+      const out = loop.command('b', { type: 'update-meta', meta: { tags: ['gpu', 'display:0'], state: Uint8Array.of(9, 9) } })
+      assert.deepEqual(types(out.events), [])
+      assert.equal(loop.get('b').self().metaVersion, 1)
+      loop.runFor(2_000)
+      for (const id of ['a', 'c', 'd', 'e']) {
+        const view = loop.get(id).member('b')
+        assert.equal(view?.metaVersion, 1, `${id} holds b's new meta version`)
+        assert.deepEqual(view?.meta.tags, ['gpu', 'display:0'])
+        assert.deepEqual(view?.meta.state, Uint8Array.of(9, 9))
+        assert.equal(view?.meta.name, 'b', 'fields not named in the update are kept')
+        assert.equal(loop.eventsOf(id, 'b').filter((e) => e.event.type === 'updated').length, 1, `${id} saw one update`)
+      }
+    })
+
+    it('update-meta over its bounds is rejected with a \'rejected\' event and changes nothing', () => {
+      const c = localTestConfig()
+      const loop = cluster(6, 2_000)
+      for (const bad of [{ name: 'n'.repeat(c.maxNameBytes + 1) }, { state: new Uint8Array(c.maxStateBytes + 1) }, { addrs: [`/ip4/${'9'.repeat(c.maxMetaBytes)}`] }]) {
+        const before = loop.get('b').self()
+        const out = loop.command('b', { type: 'update-meta', meta: bad })
+        const rejected = out.events.filter((e) => e.type === 'rejected')
+        assert.equal(rejected.length, 1, JSON.stringify(Object.keys(bad)))
+        assert.equal(rejected[0].type === 'rejected' && rejected[0].command, 'update-meta')
+        assert.ok(rejected[0].type === 'rejected' && rejected[0].problems.length > 0)
+        assert.deepEqual(loop.get('b').self(), before)
+      }
+      loop.runFor(1_000)
+      for (const id of ['a', 'c', 'd', 'e']) assert.equal(loop.get(id).member('b')?.metaVersion, 0)
+    })
+
+    // BUG: wire/codec.ts checkMeta (line 94) checks sizes but not counts, while the schema caps addrs at 16
+    // and tags at 32 (membership.proto, protons limit). So update-meta with 17 short addrs is accepted (and
+    // the constructor accepts such meta too), but every peer fails to decode that ALIVE's meta
+    // ('malformed': repeated field "addrs" had too many elements) and drops it: the change never spreads,
+    // and a member created with such meta can never be learned by anyone. Expected a 'rejected' event (and
+    // a constructor error).
+    it.skip('meta with more addrs or tags than the schema allows is rejected (BUG: accepted)', () => {
+      const a = lone('a')
+      for (const bad of [{ addrs: Array.from({ length: 17 }, (_, i) => `/a/${i}`) }, { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }]) {
+        const out = a.step(0, { kind: 'command', command: { type: 'update-meta', meta: bad } })
+        assert.deepEqual(types(out.events), ['rejected'], JSON.stringify(Object.keys(bad)))
+        assert.throws(() => new Membership({ id: 'x', meta: meta('x', bad), rng: new Xoshiro128(1), config: localTestConfig(), nowMs: 0 }))
+      }
+      assert.equal(a.self().metaVersion, 0)
+    })
+  })
+
+  describe('bad input never throws', () => {
+    it('a garbage packet and a garbage frame are counted as dropped.<reason> with a \'dropped\' event', () => {
+      const a = lone('a')
+      const rng = new Xoshiro128(77)
+      const garbage = Uint8Array.from({ length: 40 }, () => 0x80 | rng.int(128)) // an endless varint
+      let out = a.step(1, { kind: 'message', from: 'z', channel: 'packet', bytes: garbage })
+      assert.deepEqual(out.events.map((e) => e.type === 'dropped' ? [e.from, e.reason] : e.type), [['z', 'malformed']])
+      assert.deepEqual(out.sends, [])
+      out = a.step(2, { kind: 'message', from: 'y', channel: 'stream', bytes: garbage })
+      assert.deepEqual(out.events.map((e) => e.type === 'dropped' ? [e.from, e.reason] : e.type), [['y', 'malformed']])
+      assert.equal(a.counters()['dropped.malformed'], 2)
+
+      const c = localTestConfig()
+      a.step(3, { kind: 'message', from: 'z', channel: 'packet', bytes: new Uint8Array(c.maxPacketBytes + 1) })
+      a.step(4, { kind: 'message', from: 'z', channel: 'packet', bytes: Packet.encode({ version: 2, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
+      a.step(5, { kind: 'message', from: 'z', channel: 'stream', bytes: Sync.encode({ version: 1, kind: SyncKind.STATE, session: 42, reply: true, buckets: [], members: [], last: true }) })
+      a.step(6, { kind: 'message', from: 'z', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: '', updates: [] }) })
+      const counters = a.counters()
+      assert.equal(counters['dropped.oversized'], 1)
+      assert.equal(counters['dropped.version'], 1)
+      assert.equal(counters['dropped.unknown-session'], 1)
+      assert.equal(counters['dropped.invalid-field'], 1)
+      assert.deepEqual(a.members(), [], 'nothing was learned from any of it')
+    })
+
+    it('an ALIVE whose meta is over its bounds is dropped and counted; the rest of the packet is applied', () => {
+      const a = lone('a')
+      const c = localTestConfig()
+      const bad = aliveOf('b', 0, { meta: { name: 'n'.repeat(c.maxNameBytes + 1), role: Role.SERVER, addrs: [], tags: [], state: new Uint8Array(0) } })
+      const out = a.step(1, { kind: 'message', from: 'z', channel: 'packet', bytes: gossip([bad, aliveOf('c')]) })
+      assert.deepEqual(out.events.map((e) => e.type === 'dropped' ? `dropped ${e.from} ${e.reason}` : `${e.type}`), ['dropped z invalid-field', 'joined'])
+      assert.equal(a.member('b'), undefined)
+      assert.equal(a.member('c')?.state, 'alive')
+      assert.equal(a.counters()['dropped.invalid-field'], 1)
+    })
+
+    it('fuzz: thousands of random and mutated messages leave a machine running and counted (seeded)', () => {
+      const rng = new Xoshiro128(4242)
+      const a = lone('a')
+      const valid = [
+        gossip([aliveOf('b'), { kind: UpdateKind.SUSPECT, node: 'a', incarnation: 0, from: 'b', metaVersion: 0 }]),
+        Packet.encode({ version: 1, kind: PacketKind.PING, seq: 5, target: 'a', updates: [aliveOf('c')] }),
+        Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(32).fill(3), members: [], last: true })
+      ]
+      let dropped = 0
+      for (let i = 0; i < 3000; i++) {
+        const base = valid[rng.int(valid.length)]
+        const bytes = rng.float() < 0.3
+          ? Uint8Array.from({ length: rng.int(100) }, () => rng.int(256))
+          : Uint8Array.from(base, (x) => rng.float() < 0.05 ? rng.int(256) : x)
+        const channel = rng.float() < 0.5 ? 'packet' : 'stream'
+        const out = a.step(i, { kind: 'message', from: `p${rng.int(5)}`, channel, bytes })
+        dropped += out.events.filter((e) => e.type === 'dropped').length
+      }
+      const counted = Object.entries(a.counters()).filter(([k]) => k.startsWith('dropped.')).reduce((n, [, v]) => n + v, 0)
+      assert.ok(dropped > 1000, `${dropped} drops`)
+      assert.equal(counted, dropped, 'every dropped event is counted')
+      assert.doesNotThrow(() => a.step(4000, { kind: 'timer' }))
+    })
+
+    it('a PING addressed to someone else is dropped as misrouted, and answers nothing', () => {
+      const a = lone('a')
+      const misrouted = a.step(1, { kind: 'message', from: 'b', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 7, target: 'c', updates: [] }) })
+      assert.deepEqual(misrouted.events.map((e) => e.type === 'dropped' ? e.reason : e.type), ['misrouted'])
+      assert.deepEqual(misrouted.sends, [])
+      assert.equal(a.counters()['dropped.misrouted'], 1)
+
+      const right = a.step(2, { kind: 'message', from: 'b', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 7, target: 'a', updates: [] }) })
+      const [ack] = packetsTo(right, 'b')
+      assert.equal(ack?.kind, PacketKind.ACK)
+      assert.equal(ack.seq, 7)
+      assert.equal(ack.target, 'a')
+    })
+  })
+
+  describe('connection-closed', () => {
+    it('probes the peer at once: a PING is in the sends of that very step', () => {
+      const a = lone('a')
+      a.step(0, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('b')]) })
+      const out = a.step(1, { kind: 'command', command: { type: 'connection-closed', peer: 'b' } })
+      const pings = packetsTo(out, 'b').filter((p) => p.kind === PacketKind.PING)
+      assert.equal(pings.length, 1)
+      assert.equal(pings[0].target, 'b')
+      assert.equal(a.counters()['probes.urgent'], 1)
+    })
+
+    it('in a running cluster, and the probe succeeds without suspicion', () => {
+      const loop = cluster(8, 2_000)
+      // A peer that a is not probing already (a second probe of the same peer is not started).
+      const a = loop.get('a')
+      const windowMs = localTestConfig().probeIntervalMs * (a.localHealth + 1)
+      const busy = new Set(loop.sent.filter((s) => s.from === 'a' && s.sentAtMs > loop.nowMs - windowMs && decodeSent(s).kind === PacketKind.PING).map((s) => s.to))
+      const peer = ['b', 'c', 'd', 'e'].find((id) => !busy.has(id))
+      assert.ok(peer !== undefined)
+      const out = loop.command('a', { type: 'connection-closed', peer })
+      assert.ok(packetsTo(out, peer).some((p) => p.kind === PacketKind.PING && p.target === peer))
+      loop.runFor(1_000)
+      assert.deepEqual(loop.events.filter((e) => e.event.type === 'suspect'), [])
+    })
+
+    it('is ignored for a peer this member does not know', () => {
+      const a = lone('a')
+      const out = a.step(1, { kind: 'command', command: { type: 'connection-closed', peer: 'stranger' } })
+      assert.deepEqual(out.sends, [])
+      assert.deepEqual(out.events, [])
+    })
+  })
+
+  describe('what a machine sends, its peers can decode', () => {
+    /** Short ids, as the simulator uses, and the smallest valid meta: each ALIVE is about a dozen bytes. */
+    const tinyAlive = (i: number): Update => ({
+      kind: UpdateKind.ALIVE,
+      node: `m${String(i).padStart(4, '0')}`,
+      incarnation: 0,
+      from: '',
+      metaVersion: 0,
+      meta: { name: '', role: Role.CLIENT, addrs: [], tags: [], state: new Uint8Array(0) }
+    })
+
+    function learn (m: Membership, count: number): void {
+      for (let i = 0; i < count; i += 50) {
+        const updates = Array.from({ length: Math.min(50, count - i) }, (_, j) => tinyAlive(i + j))
+        m.step(0, { kind: 'message', from: 'm0000', channel: 'packet', bytes: gossip(updates) })
+      }
+      assert.equal(m.members().length, count)
+    }
+
+    function assertDecodable (sends: Send[], c: MembershipConfig): void {
+      for (const s of sends) {
+        if (s.channel === 'packet') decodeSent(s, c)
+        else decodeSentFrame(s, c)
+      }
+    }
+
+    it('a packet with news about a few dozen members', () => {
+      const a = lone('a')
+      learn(a, 40)
+      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
+      assertDecodable(out.sends, localTestConfig())
+      assert.equal(packetsTo(out, 'm0001')[0].updates.length, 40)
+    })
+
+    // BUG: membership/gossip.ts Gossip.send (line 53) fills a packet by bytes only, but the schema caps
+    // Packet.updates at 64 (membership.proto, protons limit). With short ids (the simulator's) a queued
+    // update is ~13 bytes, so a 1,400-byte packet carries ~100 of them and every receiver drops it as
+    // 'malformed' ("more than 64 updates"), news and probe alike. Reached whenever 65+ small pieces of
+    // news are queued, e.g. a join storm.
+    it.skip('a packet with news about a hundred members (BUG: over the 64-update limit, dropped as malformed)', () => {
+      const a = lone('a')
+      learn(a, 100)
+      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
+      assertDecodable(out.sends, localTestConfig())
+    })
+
+    // BUG: membership/anti-entropy.ts sendState (line 149) chunks STATE frames by bytes only, but the schema
+    // caps Sync.members at 1,024. With lanConfig's 64 KiB frames and short ids, one chunk holds ~4,000
+    // records, so the receiver drops it as 'malformed' ("more than 1024 members") and anti-entropy never completes in a cluster of more
+    // than ~1,000 members with short ids (the simulator's 10,000-node runs).
+    it.skip('STATE frames answering a digest of a 1,100-member view (BUG: over the 1,024-member limit)', () => {
+      const c = lanConfig()
+      const a = lone('a', c)
+      learn(a, 1_100)
+      const digest = Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(c.digestBuckets).fill(0), members: [], last: true })
+      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'stream', bytes: digest })
+      assert.ok(out.sends.some((s) => s.channel === 'stream'))
+      assertDecodable(out.sends, c)
+    })
+
+    it('STATE frames answering a digest of a 300-member view', () => {
+      const c = lanConfig()
+      const a = lone('a', c)
+      learn(a, 300)
+      const digest = Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(c.digestBuckets).fill(0), members: [], last: true })
+      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'stream', bytes: digest })
+      assertDecodable(out.sends, c)
+      const members = out.sends.filter((s) => s.channel === 'stream').flatMap((s) => Sync.decode(s.bytes).members)
+      assert.equal(members.length, 301, 'every member and this one')
+    })
+
+    /** Steps `m`'s timers until it opens an anti-entropy round; returns the DIGEST it sent. */
+    function nextDigest (m: Membership, fromMs: number): Send {
+      let wake = m.step(fromMs, { kind: 'timer' }).wakeAtMs
+      while (wake !== undefined && wake < fromMs + 60_000) {
+        const out = m.step(wake, { kind: 'timer' })
+        const digest = out.sends.find((s) => s.channel === 'stream')
+        if (digest !== undefined) return digest
+        wake = out.wakeAtMs
+      }
+      assert.fail('no anti-entropy round within a minute')
+    }
+
+    // BUG: membership/config.ts configProblems (line 145) accepts digestBuckets up to 256 without checking
+    // that a DIGEST fits maxFrameBytes. Once every bucket holds a live member, each bucket hash is a 5-byte
+    // varint plus a tag, so 256 buckets make a ~1,540-byte DIGEST; with maxFrameBytes 1,400 (allowed: it only
+    // has to be >= maxPacketBytes) every receiver drops every DIGEST as 'oversized' and anti-entropy stops.
+    it.skip('every config configProblems accepts sends DIGESTs that fit maxFrameBytes (BUG: 256 buckets in 1,400 bytes)', () => {
+      const c: MembershipConfig = { ...lanConfig(), digestBuckets: 256, maxFrameBytes: 1_400 }
+      assert.deepEqual(configProblems(c), [])
+      const a = lone('a', c)
+      learn(a, 2_000)
+      assertDecodable([nextDigest(a, 1)], c)
+    })
+
+    it('the same DIGEST check passes for the presets', () => {
+      for (const c of [lanConfig(), localTestConfig()]) {
+        assert.deepEqual(configProblems(c), [])
+        const a = lone('a', c)
+        learn(a, 2_000)
+        const digest = nextDigest(a, 1)
+        assert.equal(Sync.decode(digest.bytes).buckets.filter((b) => b === 0).length, 0, 'every bucket is in use')
+        assertDecodable([digest], c)
+      }
+    })
+  })
+})
