@@ -218,10 +218,8 @@ describe('Membership (driven by a virtual-time loop)', function () {
         assert.equal(view?.incarnation, incarnation, `${id} holds c's latest incarnation`)
         assert.deepEqual(types(loop.eventsOf(id, 'c')).filter((t) => t === 'dead'), [], `${id} never declared c dead`)
       }
-      // The buddy system: some PING sent to c while it was suspected carried the suspicion itself.
-      const buddyPings = loop.sent.filter((s) => s.to === 'c' && s.channel === 'packet' && s.atMs >= cutAt).map((s) => decodeSent(s))
-        .filter((p) => p.kind === PacketKind.PING && p.updates.some((u) => u.kind === UpdateKind.SUSPECT && u.node === 'c'))
-      assert.ok(buddyPings.length > 0, 'a PING to the suspect carried the suspicion')
+      // How c heard of the suspicion (gossip or a buddy PING) depends on timing; the next test pins the
+      // buddy system down directly.
     })
 
     it('a PING to a suspect carries the suspicion, and the suspect\'s ACK carries its refutation', () => {
@@ -253,13 +251,9 @@ describe('Membership (driven by a virtual-time loop)', function () {
       assert.equal(a.member('c')?.state, 'alive')
     })
 
-    // BUG: membership/prober.ts deadline() (line 139) suspects the target at its *current* incarnation, via
-    // news.suspectMember(m). If the target refuted while the probe was in flight (its ALIVE at a higher
-    // incarnation arrived by gossip), the failed probe, which only says something about the old incarnation,
-    // suspects the new one, forcing a second refutation. memberlist suspects the incarnation the probe
-    // started with, which is then ignored as stale. Seen in the loop above: after the cut heals, c refutes to
-    // incarnation 1, then e's probe started during the cut fails and suspects c@1, and c refutes again to 2.
-    it.skip('a probe that fails after its target refuted does not suspect the new incarnation (BUG: it does)', () => {
+    // A failed probe says something only about the incarnation it tested: if the target refuted while the
+    // probe was in flight, the failure must not suspect the new incarnation (memberlist does the same).
+    it('a probe that fails after its target refuted does not suspect the new incarnation', () => {
       const a = lone('a')
       a.step(0, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('b'), aliveOf('c')]) })
       const probe = a.step(1, { kind: 'command', command: { type: 'connection-closed', peer: 'c' } })
@@ -267,8 +261,10 @@ describe('Membership (driven by a virtual-time loop)', function () {
       // c refutes someone else's suspicion; a hears it from b while its PING to c is lost.
       a.step(10, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('c', 1)]) })
       assert.equal(a.member('c')?.incarnation, 1)
-      const events = runAlone(a, 10, 1_000)
-      assert.deepEqual(events.filter((e) => e.type === 'suspect'), [], 'no suspicion of c@1 from a probe of c@0')
+      // Up to just past the urgent probe's deadline (one probe interval): later round-robin probes of c@1,
+      // unanswered since a is alone here, would rightly suspect it.
+      const events = runAlone(a, 10, 1 + localTestConfig().probeIntervalMs + 20)
+      assert.deepEqual(events.filter((e) => e.type === 'suspect' && e.member.id === 'c'), [], 'no suspicion of c@1 from a probe of c@0')
     })
 
     it('a claim that this member is dead is refuted too', () => {
@@ -344,13 +340,13 @@ describe('Membership (driven by a virtual-time loop)', function () {
       for (const id of ['a', 'c', 'd', 'e']) assert.equal(loop.get(id).member('b')?.metaVersion, 0)
     })
 
-    // BUG: wire/codec.ts checkMeta (line 94) checks sizes but not counts, while the schema caps addrs at 16
+    // Regression: checkMeta once checked sizes but not counts, while the schema caps addrs at 16
     // and tags at 32 (membership.proto, protons limit). So update-meta with 17 short addrs is accepted (and
     // the constructor accepts such meta too), but every peer fails to decode that ALIVE's meta
     // ('malformed': repeated field "addrs" had too many elements) and drops it: the change never spreads,
     // and a member created with such meta can never be learned by anyone. Expected a 'rejected' event (and
     // a constructor error).
-    it.skip('meta with more addrs or tags than the schema allows is rejected (BUG: accepted)', () => {
+    it('meta with more addrs or tags than the schema allows is rejected', () => {
       const a = lone('a')
       for (const bad of [{ addrs: Array.from({ length: 17 }, (_, i) => `/a/${i}`) }, { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }]) {
         const out = a.step(0, { kind: 'command', command: { type: 'update-meta', meta: bad } })
@@ -503,23 +499,23 @@ describe('Membership (driven by a virtual-time loop)', function () {
       assert.equal(packetsTo(out, 'm0001')[0].updates.length, 40)
     })
 
-    // BUG: membership/gossip.ts Gossip.send (line 53) fills a packet by bytes only, but the schema caps
+    // Regression: Gossip.send once filled a packet by bytes only, but the schema caps
     // Packet.updates at 64 (membership.proto, protons limit). With short ids (the simulator's) a queued
     // update is ~13 bytes, so a 1,400-byte packet carries ~100 of them and every receiver drops it as
     // 'malformed' ("more than 64 updates"), news and probe alike. Reached whenever 65+ small pieces of
     // news are queued, e.g. a join storm.
-    it.skip('a packet with news about a hundred members (BUG: over the 64-update limit, dropped as malformed)', () => {
+    it('a packet with news about a hundred members (within the 64-update limit)', () => {
       const a = lone('a')
       learn(a, 100)
       const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
       assertDecodable(out.sends, localTestConfig())
     })
 
-    // BUG: membership/anti-entropy.ts sendState (line 149) chunks STATE frames by bytes only, but the schema
+    // Regression: sendState once chunked STATE frames by bytes only, but the schema
     // caps Sync.members at 1,024. With lanConfig's 64 KiB frames and short ids, one chunk holds ~4,000
     // records, so the receiver drops it as 'malformed' ("more than 1024 members") and anti-entropy never completes in a cluster of more
     // than ~1,000 members with short ids (the simulator's 10,000-node runs).
-    it.skip('STATE frames answering a digest of a 1,100-member view (BUG: over the 1,024-member limit)', () => {
+    it('STATE frames answering a digest of a 1,100-member view (chunked within the 1,024-member limit)', () => {
       const c = lanConfig()
       const a = lone('a', c)
       learn(a, 1_100)
@@ -552,16 +548,16 @@ describe('Membership (driven by a virtual-time loop)', function () {
       assert.fail('no anti-entropy round within a minute')
     }
 
-    // BUG: membership/config.ts configProblems (line 145) accepts digestBuckets up to 256 without checking
-    // that a DIGEST fits maxFrameBytes. Once every bucket holds a live member, each bucket hash is a 5-byte
-    // varint plus a tag, so 256 buckets make a ~1,540-byte DIGEST; with maxFrameBytes 1,400 (allowed: it only
-    // has to be >= maxPacketBytes) every receiver drops every DIGEST as 'oversized' and anti-entropy stops.
-    it.skip('every config configProblems accepts sends DIGESTs that fit maxFrameBytes (BUG: 256 buckets in 1,400 bytes)', () => {
+    // Once every bucket holds a live member, each bucket hash is a 5-byte varint plus a tag, so 256 buckets
+    // make a ~1,540-byte DIGEST: a config whose frames cannot carry it must be refused up front.
+    it('a config whose DIGEST would not fit maxFrameBytes is refused', () => {
       const c: MembershipConfig = { ...lanConfig(), digestBuckets: 256, maxFrameBytes: 1_400 }
-      assert.deepEqual(configProblems(c), [])
-      const a = lone('a', c)
+      assert.ok(configProblems(c).some((p) => p.includes('digest')), 'configProblems names the digest')
+      const fits: MembershipConfig = { ...lanConfig(), digestBuckets: 200, maxFrameBytes: 1_400 }
+      assert.deepEqual(configProblems(fits), [])
+      const a = lone('a', fits)
       learn(a, 2_000)
-      assertDecodable([nextDigest(a, 1)], c)
+      assertDecodable([nextDigest(a, 1)], fits)
     })
 
     it('the same DIGEST check passes for the presets', () => {

@@ -47,6 +47,8 @@ export class MachineDriver<Command, Event> {
         if (command !== undefined) this.command(command)
       }
     })
+    // An empty timer step arms whatever the machine scheduled at creation.
+    this.apply(this.machine.step(this.scheduler.nowMs(), { kind: 'timer' }))
   }
 
   command (command: Command): void {

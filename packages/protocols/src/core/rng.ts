@@ -26,7 +26,8 @@ function splitmix32 (seed: number): () => number {
 }
 
 function hashLabel (seed: number, label: string): number {
-  let h = (seed ^ 0x811c9dc5) >>> 0
+  // Mix the seed fully before the label, so (seed, label) pairs cannot cancel out.
+  let h = splitmix32(seed ^ 0x6a09e667)() ^ 0x811c9dc5
   for (let i = 0; i < label.length; i++) {
     h ^= label.charCodeAt(i)
     h = Math.imul(h, 0x01000193)

@@ -1,5 +1,5 @@
 import type { NodeId } from '../core/ids.js'
-import { MEMBERSHIP_WIRE_VERSION, Sync, SyncKind, type SyncMessage, type WireUpdate } from '../wire/codec.js'
+import { MAX_SYNC_MEMBERS, MEMBERSHIP_WIRE_VERSION, Sync, SyncKind, type SyncMessage, type WireUpdate } from '../wire/codec.js'
 import { fieldCost, spliceRepeated } from '../wire/frame.js'
 import { count, drop, type MembershipContext } from './context.js'
 import type { News } from './news.js'
@@ -146,7 +146,8 @@ export class AntiEntropy {
       if (wanted[m.bucket] === 0) continue
       const rec = encodeRecord(m, ctx.self.id)
       const cost = fieldCost(rec.length)
-      if (used + cost > budget && chunks[chunks.length - 1].length > 0) {
+      const current = chunks[chunks.length - 1]
+      if ((used + cost > budget && current.length > 0) || current.length >= MAX_SYNC_MEMBERS) {
         chunks.push([])
         used = 0
       }

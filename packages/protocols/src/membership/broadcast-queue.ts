@@ -46,7 +46,7 @@ export class BroadcastQueue {
    * Takes news fitting `budgetBytes` (counting each entry's field overhead), counts one transmit for each,
    * and retires the news that reached `limit`.
    */
-  take (budgetBytes: number, limit: number): Uint8Array[] {
+  take (budgetBytes: number, limit: number, maxCount = Infinity): Uint8Array[] {
     if (this.byMember.size === 0) return []
     const out: Uint8Array[] = []
     const taken: Broadcast[] = []
@@ -63,9 +63,10 @@ export class BroadcastQueue {
           continue
         }
         left -= cost
+        misses = 0
         out.push(b.bytes)
         taken.push(b)
-        if (left < MIN_UPDATE_BYTES) break scan
+        if (left < MIN_UPDATE_BYTES || out.length >= maxCount) break scan
       }
     }
     for (const b of taken) {

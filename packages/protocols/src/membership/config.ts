@@ -143,6 +143,8 @@ export function configProblems (c: MembershipConfig): string[] {
   if (c.maxPacketBytes < 512) problems.push('maxPacketBytes must be at least 512 to carry one full ALIVE update')
   if (c.maxFrameBytes < c.maxPacketBytes) problems.push('maxFrameBytes must be at least maxPacketBytes')
   if (c.digestBuckets > 256) problems.push('digestBuckets must be at most 256 (the wire limit)')
+  // A DIGEST carries one uint32 per bucket: up to 6 bytes each with its tag, plus the header.
+  if (c.digestBuckets * 6 + 64 > c.maxFrameBytes) problems.push('a digest of digestBuckets must fit maxFrameBytes (6 bytes a bucket plus 64)')
   if (c.maxMetaBytes + 256 > c.maxPacketBytes) problems.push('maxMetaBytes plus 256 bytes of headers must fit in maxPacketBytes')
   if (c.maxNameBytes + c.maxStateBytes > c.maxMetaBytes) problems.push('maxNameBytes + maxStateBytes must fit in maxMetaBytes')
   return problems

@@ -1,5 +1,5 @@
 import type { NodeId } from '../core/ids.js'
-import { MEMBERSHIP_WIRE_VERSION, PacketKind } from '../wire/codec.js'
+import { MAX_PACKET_UPDATES, MEMBERSHIP_WIRE_VERSION, PacketKind } from '../wire/codec.js'
 import { encodeScalars, fieldCost, spliceRepeated } from '../wire/frame.js'
 import { count, pickRandom, type MembershipContext } from './context.js'
 import { retransmitLimit } from './math.js'
@@ -28,7 +28,8 @@ export class Gossip {
   /** Arms the gossip tick if news is waiting and no tick is due. */
   arm (): void {
     const ctx = this.ctx
-    if (ctx.queue.size > 0 && !ctx.deadlines.has('gossip')) ctx.deadlines.set('gossip', ctx.nowMs + ctx.config.gossipIntervalMs)
+    // A member with no peers has no one to gossip to; joining arms the tick again.
+    if (ctx.queue.size > 0 && ctx.table.live.length > 0 && !ctx.deadlines.has('gossip')) ctx.deadlines.set('gossip', ctx.nowMs + ctx.config.gossipIntervalMs)
   }
 
   tick (): void {
@@ -50,7 +51,8 @@ export class Gossip {
     const header = encodeScalars([[1, MEMBERSHIP_WIRE_VERSION], [2, PACKET_KIND_NUMBER[kind]], [3, seq], [4, target]])
     let budget = ctx.config.maxPacketBytes - header.length
     for (const f of first) budget -= fieldCost(f.length)
-    const news = ctx.queue.take(budget, retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1))
+    const limit = retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1)
+    const news = ctx.queue.take(budget, limit, MAX_PACKET_UPDATES - first.length)
     if (kind === PacketKind.GOSSIP && news.length === 0 && first.length === 0) return
     const parts = first.length === 0 ? news : first.concat(news)
     ctx.sends.push({ to, channel: 'packet', bytes: parts.length === 0 ? header : spliceRepeated(header, UPDATES_FIELD, parts) })

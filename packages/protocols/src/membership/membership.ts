@@ -79,7 +79,7 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
     this.prober = new Prober(this.ctx, this.news, this.gossip)
     this.antiEntropy = new AntiEntropy(this.ctx, this.news)
     this.news.verify = (m) => { this.prober.probeNow(m, true) }
-    this.news.onNewMember = (id) => { this.prober.insert(id) }
+    this.news.onNewMember = (id) => { this.prober.insert(id); this.gossip.arm() }
     this.news.onQueued = () => { this.gossip.arm() }
     // Start the two periodic activities at random phases, so members started together do not beat in step.
     const rng = this.ctx.rng

@@ -10,6 +10,8 @@ import { suspectUpdate } from './records.js'
 interface Probe {
   seq: number
   target: NodeId
+  /** The target's incarnation when the probe began: a failure says nothing about a later one. */
+  incarnation: number
   urgent: boolean
   acked: boolean
   nacks: number
@@ -101,7 +103,7 @@ export class Prober {
     const ctx = this.ctx
     const m = ctx.table.get(target)
     if (m === undefined) return
-    const probe: Probe = { seq: this.nextSeq(), target, urgent, acked: false, nacks: 0, expectedNacks: 0 }
+    const probe: Probe = { seq: this.nextSeq(), target, incarnation: m.incarnation, urgent, acked: false, nacks: 0, expectedNacks: 0 }
     this.probes.set(probe.seq, probe)
     this.byTarget.set(target, probe)
     if (urgent) this.urgentCount++
@@ -136,7 +138,8 @@ export class Prober {
     ctx.health.apply(probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1)
     count(ctx, 'probes.failed')
     const m = ctx.table.get(probe.target)
-    if (m !== undefined) this.news.suspectMember(m, ctx.self.id)
+    // A target that refuted while we probed it is past what this probe tested (memberlist does the same).
+    if (m !== undefined && m.incarnation === probe.incarnation) this.news.suspectMember(m, ctx.self.id)
   }
 
   private ack (p: PacketMessage): void {

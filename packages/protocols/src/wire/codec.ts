@@ -91,8 +91,14 @@ export function metaSize (meta: Meta): number {
   return total
 }
 
+/** Bounds from membership.proto's `(protons.options).limit` on Meta. */
+export const MAX_META_ADDRS = 16
+export const MAX_META_TAGS = 32
+
 export function checkMeta (meta: Meta, limits: MetaLimits): string | undefined {
   if (meta.role !== Role.SERVER && meta.role !== Role.CLIENT) return 'meta.role is unknown'
+  if (meta.addrs.length > MAX_META_ADDRS) return `meta has ${meta.addrs.length} addresses, over ${MAX_META_ADDRS}`
+  if (meta.tags.length > MAX_META_TAGS) return `meta has ${meta.tags.length} tags, over ${MAX_META_TAGS}`
   if (utf8Length(meta.name) > limits.maxNameBytes) return `meta.name is longer than ${limits.maxNameBytes} bytes`
   if (meta.state.length > limits.maxStateBytes) return `meta.state is ${meta.state.length} bytes, over ${limits.maxStateBytes}`
   const size = metaSize(meta)
@@ -130,6 +136,16 @@ export function newsOf (u: Update): WireUpdate {
   }
 }
 
+/**
+ * A field this reader did not match: an unknown field number is skipped (forward compatibility), but a
+ * known number with the wrong wire type is malformed.
+ */
+function skipOther (r: ProtoReader, tag: number, knownFields: number): void {
+  const field = tag >>> 3
+  if (field >= 1 && field <= knownFields) throw new WireFormatError(`field ${field} has the wrong wire type ${tag & 7}`)
+  r.skip(tag & 7)
+}
+
 function readNews (raw: Uint8Array): WireUpdate {
   const r = new ProtoReader(raw)
   const n: WireUpdate = { kind: UpdateKind.UPDATE_UNSPECIFIED, node: '', incarnation: 0, from: '', metaVersion: 0, metaBytes: undefined, raw }
@@ -142,7 +158,7 @@ function readNews (raw: Uint8Array): WireUpdate {
       case (4 << 3) | 2: n.from = r.string(); break
       case (5 << 3): n.metaVersion = r.uint32(); break
       case (6 << 3) | 2: n.metaBytes = r.bytes(); break
-      default: r.skip(tag & 7)
+      default: skipOther(r, tag, 6)
     }
   }
   return n
@@ -178,7 +194,7 @@ export function decodePacket (bytes: Uint8Array, maxPacketBytes: number): Decode
           if (p.updates.length >= MAX_PACKET_UPDATES) throw new WireFormatError(`more than ${MAX_PACKET_UPDATES} updates`)
           p.updates.push(readNews(r.bytes()))
           break
-        default: r.skip(tag & 7)
+        default: skipOther(r, tag, 5)
       }
     }
   } catch (err) {
@@ -215,7 +231,7 @@ export function decodeSync (bytes: Uint8Array, maxFrameBytes: number, digestBuck
           s.members.push(readNews(r.bytes()))
           break
         case (7 << 3): s.last = r.varint() !== 0; break
-        default: r.skip(tag & 7)
+        default: skipOther(r, tag, 7)
       }
     }
   } catch (err) {

@@ -1,0 +1,36 @@
+import { wire, type Input, type MembershipCommand, type MembershipEvent, type NodeId, type Output, type StateMachine } from '@dreammesh/protocols'
+import type { Membership } from '@dreammesh/protocols'
+
+/**
+ * Deliberately broken members, to show that the simulator's invariant checks fire (a check that cannot
+ * fail is a defect). They wrap the unmodified machine from outside; nothing in the protocol knows them.
+ */
+
+/**
+ * A member that never hears accusations against itself: every SUSPECT, DEAD or LEFT update about it is cut
+ * out of its incoming packets and frames, so it can never refute. Any suspicion of it becomes a death.
+ */
+export function deafToAccusations (machine: Membership, self: NodeId): StateMachine<MembershipCommand, MembershipEvent> {
+  return {
+    step (nowMs: number, input: Input<MembershipCommand>): Output<MembershipEvent> {
+      if (input.kind !== 'message') return machine.step(nowMs, input)
+      return machine.step(nowMs, { ...input, bytes: stripAccusations(input.bytes, input.channel === 'packet', self) })
+    }
+  }
+}
+
+function stripAccusations (bytes: Uint8Array, isPacket: boolean, self: NodeId): Uint8Array {
+  const accusation = (u: wire.Update): boolean => u.node === self && u.kind !== wire.UpdateKind.ALIVE
+  try {
+    if (isPacket) {
+      const p = wire.Packet.decode(bytes)
+      if (!p.updates.some(accusation)) return bytes
+      return wire.Packet.encode({ ...p, updates: p.updates.filter((u) => !accusation(u)) })
+    }
+    const s = wire.Sync.decode(bytes)
+    if (!s.members.some(accusation)) return bytes
+    return wire.Sync.encode({ ...s, members: s.members.filter((u) => !accusation(u)) })
+  } catch {
+    return bytes
+  }
+}
