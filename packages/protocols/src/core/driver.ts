@@ -77,7 +77,9 @@ export class MachineDriver<Command, Event> {
   }
 
   private arm (atMs: number | undefined): void {
-    if (atMs === this.wakeAtMs) return
+    // A timer already armed for no later than asked stays: waking early costs one empty step, while
+    // cancelling and re-arming on every step costs a timer each time.
+    if (atMs === this.wakeAtMs || (atMs !== undefined && this.wakeAtMs !== undefined && this.wakeAtMs <= atMs)) return
     this.cancelWake?.()
     this.cancelWake = undefined
     this.wakeAtMs = atMs

@@ -38,6 +38,23 @@ export function spliceRepeated (header: Uint8Array, fieldNumber: number, parts: 
 const utf8 = new TextEncoder()
 
 /**
+ * The strings in packet headers are member ids, a bounded set: their UTF-8 bytes are cached instead of
+ * encoded for every packet. The cache is cleared when it grows past its bound, so it cannot leak.
+ */
+const encoded = new Map<string, Uint8Array>()
+const MAX_CACHED_STRINGS = 65_536
+
+function utf8Cached (s: string): Uint8Array {
+  let bytes = encoded.get(s)
+  if (bytes === undefined) {
+    if (encoded.size >= MAX_CACHED_STRINGS) encoded.clear()
+    bytes = utf8.encode(s)
+    encoded.set(s, bytes)
+  }
+  return bytes
+}
+
+/**
  * Encodes a message made of varint fields and at most one string field, in field order, exactly as protobuf
  * (and protons) would: a field at its default value (0, '') is omitted. Used for the Packet header, which is
  * built for every packet sent; the round trip through protons' decoder is tested.
@@ -52,7 +69,7 @@ export function encodeScalars (fields: Array<[field: number, value: number | str
       parts.push(field << 3, value)
     } else {
       if (value.length === 0) continue
-      const bytes = utf8.encode(value)
+      const bytes = utf8Cached(value)
       total += fieldCost(bytes.length)
       parts.push((field << 3) | 2, bytes)
     }

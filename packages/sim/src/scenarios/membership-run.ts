@@ -63,6 +63,8 @@ export interface MembershipRunResult {
   completenessBoundMs: number
   violations: Violation[]
   replay: string
+  /** The raw samples behind the percentiles, so results of several seeds can be pooled. */
+  samples: { detectionFirstMs: number[], detectionAllMs: number[], joinAllMs: number[] }
 }
 
 export const RUN_DEFAULTS: Omit<MembershipRunOptions, 'nodes' | 'seed'> = {
@@ -227,7 +229,8 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
     protocolCounters: sumCounters(cluster),
     completenessBoundMs: checker.completenessBound,
     violations: checker.violations,
-    replay: replayCommand(o)
+    replay: replayCommand(o),
+    samples: { detectionFirstMs: first.map((x) => round(x)), detectionAllMs: all.map((x) => round(x)), joinAllMs: joinAll.map((x) => round(x)) }
   }
 }
 
