@@ -99,8 +99,19 @@ describe('BroadcastQueue', () => {
   })
 
   describe('heard: the same news coming back from others (counter rumor mongering)', () => {
+    it('does nothing while little news is queued, so every piece gets its full retransmit budget', () => {
+      const q = new BroadcastQueue(100, 4)
+      const a = news(1)
+      put(q, 'a', a)
+      for (let i = 0; i < 10; i++) q.heard('a', version(a), 3)
+      assert.deepEqual(tags(q.take(PLENTY, 3)), [1])
+      assert.deepEqual(tags(q.take(PLENTY, 3)), [1])
+      assert.deepEqual(tags(q.take(PLENTY, 3)), [1], 'three transmits despite ten echoes')
+      assert.equal(q.size, 0)
+    })
+
     it('counts as at least one transmit, and retires the news at the limit', () => {
-      const q = new BroadcastQueue(100)
+      const q = new BroadcastQueue(100, 0)
       const a = news(1)
       put(q, 'a', a)
       q.heard('a', version(a), 3)
@@ -112,7 +123,7 @@ describe('BroadcastQueue', () => {
 
     it('retires news after at most `limit` echoes, and one echo does not retire news with a high limit', () => {
       for (const limit of [1, 2, 4, 8, 12, 40]) {
-        const q = new BroadcastQueue(100)
+        const q = new BroadcastQueue(100, 0)
         const a = news(1)
         put(q, 'a', a)
         q.heard('a', version(a), limit)
@@ -124,7 +135,7 @@ describe('BroadcastQueue', () => {
     })
 
     it('moves the news behind news sent fewer times', () => {
-      const q = new BroadcastQueue(100)
+      const q = new BroadcastQueue(100, 0)
       const a = news(1)
       put(q, 'a', a)
       put(q, 'b', news(2))
@@ -134,7 +145,7 @@ describe('BroadcastQueue', () => {
     })
 
     it('is ignored for other news about the same member, and for members with nothing queued', () => {
-      const q = new BroadcastQueue(100)
+      const q = new BroadcastQueue(100, 0)
       put(q, 'a', news(1))
       q.heard('a', version(news(7)), 1)
       q.heard('zz', version(news(1)), 1)
@@ -143,7 +154,7 @@ describe('BroadcastQueue', () => {
     })
 
     it('does not touch the replacement after newer news replaced what was heard', () => {
-      const q = new BroadcastQueue(100)
+      const q = new BroadcastQueue(100, 0)
       const old = news(1)
       put(q, 'a', old)
       put(q, 'a', news(2))

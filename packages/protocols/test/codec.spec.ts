@@ -45,7 +45,7 @@ function packet (over: Partial<Packet> = {}): Packet {
 }
 
 function sync (over: Partial<Sync> = {}): Sync {
-  return { version: MEMBERSHIP_WIRE_VERSION, kind: SyncKind.STATE, session: 9, reply: true, buckets: [], members: [], last: true, ...over }
+  return { version: MEMBERSHIP_WIRE_VERSION, kind: SyncKind.STATE, session: 9, reply: true, buckets: [], members: [], last: true, summary: [], want: [], ...over }
 }
 
 const decodeP = (bytes: Uint8Array, max = MAX_PACKET): Decoded<PacketMessage> => decodePacket(bytes, max)
@@ -291,8 +291,8 @@ describe('membership wire codec', () => {
     it('unknown-kind: a kind number this version does not know (a newer peer\'s)', () => {
       // version 1, kind 6, seq 1, target "b"
       assertDropped(decodeP(Uint8Array.of(0x08, 1, 0x10, 6, 0x18, 1, 0x22, 1, 0x62)), 'unknown-kind', 'PacketKind 6')
-      // version 1, kind 3, session 1, last
-      assertDropped(decodeS(Uint8Array.of(0x08, 1, 0x10, 3, 0x18, 1, 0x38, 1)), 'unknown-kind', 'SyncKind 3')
+      // version 1, kind 4, session 1, last
+      assertDropped(decodeS(Uint8Array.of(0x08, 1, 0x10, 4, 0x18, 1, 0x38, 1)), 'unknown-kind', 'SyncKind 4')
     })
 
     it('invalid-field: an ALIVE whose meta has no role (the grammar says SERVER or CLIENT)', () => {

@@ -515,25 +515,37 @@ describe('Membership (driven by a virtual-time loop)', function () {
     // caps Sync.members at 1,024. With lanConfig's 64 KiB frames and short ids, one chunk holds ~4,000
     // records, so the receiver drops it as 'malformed' ("more than 1024 members") and anti-entropy never completes in a cluster of more
     // than ~1,000 members with short ids (the simulator's 10,000-node runs).
-    it('STATE frames answering a digest of a 1,100-member view (chunked within the 1,024-member limit)', () => {
+    /** Plays the initiator of an anti-entropy round against `a`: DIGEST, then wants every summarised member. */
+    function pullEverything (a: Membership, c: MembershipConfig): { summaries: Send[], records: Send[] } {
+      const digest = Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(c.digestBuckets).fill(0), members: [], last: true, summary: [], want: [] })
+      const summaries = a.step(1, { kind: 'message', from: 'm0001', channel: 'stream', bytes: digest }).sends.filter((x) => x.channel === 'stream')
+      const hashes = summaries.flatMap((x) => Sync.decode(x.bytes).summary).filter((_, i) => i % 2 === 0)
+      const records: Send[] = []
+      for (let i = 0; i < hashes.length; i += 1024) {
+        const want = Sync.encode({ version: 1, kind: SyncKind.STATE, session: 1, reply: false, buckets: [], members: [], last: i + 1024 >= hashes.length, summary: [], want: hashes.slice(i, i + 1024) })
+        records.push(...a.step(2, { kind: 'message', from: 'm0001', channel: 'stream', bytes: want }).sends.filter((x) => x.channel === 'stream'))
+      }
+      return { summaries, records }
+    }
+
+    it('anti-entropy frames for a 1,100-member view stay within the 1,024-member limit', () => {
       const c = lanConfig()
       const a = lone('a', c)
       learn(a, 1_100)
-      const digest = Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(c.digestBuckets).fill(0), members: [], last: true })
-      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'stream', bytes: digest })
-      assert.ok(out.sends.some((s) => s.channel === 'stream'))
-      assertDecodable(out.sends, c)
+      const { summaries, records } = pullEverything(a, c)
+      assert.ok(summaries.length > 0 && records.length > 1, 'summaries, then records in several chunks')
+      assertDecodable([...summaries, ...records], c)
+      assert.equal(records.flatMap((x) => Sync.decode(x.bytes).members).length, 1_101)
     })
 
-    it('STATE frames answering a digest of a 300-member view', () => {
+    it('anti-entropy for a 300-member view: a summary of every member, then every record wanted', () => {
       const c = lanConfig()
       const a = lone('a', c)
       learn(a, 300)
-      const digest = Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(c.digestBuckets).fill(0), members: [], last: true })
-      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'stream', bytes: digest })
-      assertDecodable(out.sends, c)
-      const members = out.sends.filter((s) => s.channel === 'stream').flatMap((s) => Sync.decode(s.bytes).members)
-      assert.equal(members.length, 301, 'every member and this one')
+      const { summaries, records } = pullEverything(a, c)
+      assertDecodable([...summaries, ...records], c)
+      assert.equal(summaries.flatMap((x) => Sync.decode(x.bytes).summary).length, 2 * 301, 'a (hash, version) pair for every member and this one')
+      assert.equal(records.flatMap((x) => Sync.decode(x.bytes).members).length, 301, 'every member and this one')
     })
 
     /** Steps `m`'s timers until it opens an anti-entropy round; returns the DIGEST it sent. */

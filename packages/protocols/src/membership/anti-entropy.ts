@@ -1,24 +1,53 @@
 import type { NodeId } from '../core/ids.js'
-import { MAX_SYNC_MEMBERS, MEMBERSHIP_WIRE_VERSION, Sync, SyncKind, type SyncMessage, type WireUpdate } from '../wire/codec.js'
+import { mix32 } from '../core/ids.js'
+import {
+  MAX_SYNC_MEMBERS,
+  MAX_SYNC_SUMMARY,
+  MAX_SYNC_WANT,
+  MEMBERSHIP_WIRE_VERSION,
+  Sync,
+  SyncKind,
+  type SyncMessage,
+  type WireUpdate
+} from '../wire/codec.js'
 import { fieldCost, spliceRepeated } from '../wire/frame.js'
 import { count, drop, type MembershipContext } from './context.js'
+import type { Member } from './member-table.js'
 import type { News } from './news.js'
 import { encodeRecord } from './records.js'
 
 /** The field number of `Sync.members` (see membership.proto). */
 const MEMBERS_FIELD = 6
 
-/** Room kept in each frame for the Sync header: up to 256 bucket indexes and the scalar fields. */
-const SYNC_HEADER_RESERVE_BYTES = 256 * 3 + 32
+/** Room kept in each frame for the Sync header: bucket indexes, wants and the scalar fields. */
+const SYNC_HEADER_RESERVE_BYTES = 256 * 3 + 64
 
-interface Outbound { peer: NodeId, buckets: number[] | undefined, changed: boolean }
+/** Wants per STATE chunk: 5 bytes each on the wire. */
+const WANTS_PER_CHUNK = 1024
+
+interface Outbound {
+  peer: NodeId
+  /** The responder's differing buckets, from the first SUMMARY chunk. */
+  buckets: number[] | undefined
+  /** The responder's version hash of each of its members in those buckets. */
+  theirs: Map<number, number>
+  changed: boolean
+}
+
+const STATE_CODE = { alive: 1, suspect: 1, dead: 2, left: 3 } as const
+
+/** What a member's record says, as one hash: two members with equal hashes hold the same record. */
+function versionHash (m: Member): number {
+  return mix32(m.idHash ^ mix32(m.incarnation * 65599 + m.metaVersion) ^ Math.imul(STATE_CODE[m.state], 0x9e3779b1))
+}
 
 /**
- * Push-pull anti-entropy over reliable streams. Where memberlist ships the whole member list every 30 s,
- * a round here opens with a digest of the live members in `digestBuckets` buckets, and only the buckets
- * that differ travel, in both directions, chunked to `maxFrameBytes`. A round that agrees costs a few
- * hundred bytes whatever N is, so rounds can be frequent; a round that changed something makes the next one
- * come sooner, which is what merges two healed partitions quickly.
+ * Push-pull anti-entropy over reliable streams, in two round trips. Where memberlist ships the whole member
+ * list every 30 s, a round here opens with a digest of the live members in `digestBuckets` buckets; the
+ * responder answers with a summary (8 bytes a member) of only the buckets that differ; the initiator pushes
+ * the records that differ and asks for the ones it lacks. A round that agrees costs a few hundred bytes
+ * whatever N is, so rounds can be frequent, and a round after a change moves only what changed. A round
+ * that changed something makes the next one come sooner, which is what merges healed partitions quickly.
  *
  * Rounds pick any remembered peer, dead ones included: that is how the two sides of a healed partition,
  * each of which holds the other dead, find each other again with no operator action.
@@ -67,83 +96,122 @@ export class AntiEntropy {
 
   onSync (from: NodeId, s: SyncMessage): void {
     const ctx = this.ctx
-    if (s.kind === SyncKind.DIGEST) {
-      this.answer(from, s)
-      return
+    switch (s.kind) {
+      case SyncKind.DIGEST: this.answer(from, s); return
+      case SyncKind.SUMMARY: this.onSummary(from, s); return
+      default:
     }
     if (s.reply) {
+      // The responder's records: what we asked for, or everything that differed when it was busy.
       const o = this.outbound.get(s.session)
       if (o === undefined || o.peer !== from) { drop(ctx, from, 'unknown-session', `STATE reply for session ${s.session}`); return }
-      o.buckets ??= s.buckets
       if (this.merge(from, s.members)) o.changed = true
-      if (!s.last) return
-      this.outbound.delete(s.session)
-      ctx.deadlines.delete(`xo:${s.session}`)
-      if (o.changed) this.fast = true
-      if (o.buckets.length > 0) this.sendState(from, s.session, false, o.buckets)
+      if (s.last) this.finish(s.session, o)
       return
     }
     const key = `${from}|${s.session}`
     if (!this.inbound.has(key)) { drop(ctx, from, 'unknown-session', `STATE for session ${s.session}`); return }
     if (this.merge(from, s.members)) this.fast = true
-    if (s.last) {
-      this.inbound.delete(key)
-      ctx.deadlines.delete(`xi:${key}`)
+    const wanted = this.inboundWants.get(key) ?? []
+    for (const h of s.want) if (wanted.length < MAX_SYNC_WANT * 4) wanted.push(h)
+    this.inboundWants.set(key, wanted)
+    if (!s.last) return
+    this.inbound.delete(key)
+    this.inboundWants.delete(key)
+    ctx.deadlines.delete(`xi:${key}`)
+    if (wanted.length > 0) {
+      const want = new Set(wanted)
+      const records: Member[] = []
+      for (const m of ctx.table.values()) if (want.has(m.idHash)) records.push(m)
+      this.sendRecords(from, s.session, true, records, [])
     }
   }
+
+  private readonly inboundWants = new Map<string, number[]>()
 
   private open (peer: NodeId): void {
     const ctx = this.ctx
     const session = this.session = (this.session + 1) >>> 0
-    this.outbound.set(session, { peer, buckets: undefined, changed: false })
+    this.outbound.set(session, { peer, buckets: undefined, theirs: new Map(), changed: false })
     ctx.deadlines.set(`xo:${session}`, ctx.nowMs + ctx.config.syncTimeoutMs)
     count(ctx, 'syncs')
-    const bytes = Sync.encode({
-      version: MEMBERSHIP_WIRE_VERSION,
-      kind: SyncKind.DIGEST,
-      session,
-      reply: false,
-      buckets: Array.from(ctx.table.digest),
-      members: [],
-      last: true
-    })
-    ctx.sends.push({ to: peer, channel: 'stream', bytes })
+    ctx.sends.push({ to: peer, channel: 'stream', bytes: this.frame(SyncKind.DIGEST, session, false, Array.from(ctx.table.digest), [], [], true) })
   }
 
   private answer (from: NodeId, s: SyncMessage): void {
     const ctx = this.ctx
     const differ: number[] = []
     for (let b = 0; b < ctx.table.buckets; b++) if (s.buckets[b] !== ctx.table.digest[b]) differ.push(b)
-    if (differ.length === 0 || this.inbound.size >= ctx.config.maxInboundSyncs) {
-      // Busy (a crowd joining at once): answer pull-only. The initiator learns our view but pushes nothing,
-      // so we hold no session; it reaches us anyway through its own gossip.
-      if (differ.length > 0) count(ctx, 'syncs.pull-only')
-      this.sendState(from, s.session, true, differ, [])
+    if (differ.length === 0) {
+      ctx.sends.push({ to: from, channel: 'stream', bytes: this.frame(SyncKind.SUMMARY, s.session, true, [], [], [], true) })
+      return
+    }
+    const inBuckets = this.membersIn(differ)
+    if (this.inbound.size >= ctx.config.maxInboundSyncs) {
+      // Busy (a crowd joining at once): answer pull-only with our records and hold no session. The
+      // initiator learns our view; we learn of it through its gossip.
+      count(ctx, 'syncs.pull-only')
+      this.sendRecords(from, s.session, true, inBuckets, [])
       return
     }
     const key = `${from}|${s.session}`
     this.inbound.set(key, s.session)
     ctx.deadlines.set(`xi:${key}`, ctx.nowMs + ctx.config.syncTimeoutMs)
-    this.sendState(from, s.session, true, differ, differ)
+    const pairs: number[] = []
+    for (const m of inBuckets) pairs.push(m.idHash, versionHash(m))
+    const perChunk = MAX_SYNC_SUMMARY
+    const chunks = Math.max(1, Math.ceil(pairs.length / perChunk))
+    for (let i = 0; i < chunks; i++) {
+      const part = pairs.slice(i * perChunk, (i + 1) * perChunk)
+      ctx.sends.push({ to: from, channel: 'stream', bytes: this.frame(SyncKind.SUMMARY, s.session, true, i === 0 ? differ : [], part, [], i === chunks - 1) })
+    }
   }
 
-  /**
-   * Sends every member in `buckets` as STATE chunks. The first chunk names `wantBack`: the buckets the
-   * initiator should push in return.
-   */
-  private sendState (to: NodeId, session: number, reply: boolean, buckets: number[], wantBack: number[] = []): void {
+  private onSummary (from: NodeId, s: SyncMessage): void {
     const ctx = this.ctx
-    if (buckets.length === 0) {
-      ctx.sends.push({ to, channel: 'stream', bytes: this.stateHeader(session, reply, wantBack, true) })
-      return
+    const o = this.outbound.get(s.session)
+    if (o === undefined || o.peer !== from) { drop(ctx, from, 'unknown-session', `SUMMARY for session ${s.session}`); return }
+    o.buckets ??= s.buckets
+    for (let i = 0; i + 1 < s.summary.length; i += 2) o.theirs.set(s.summary[i], s.summary[i + 1])
+    if (!s.last) return
+    if (o.buckets.length === 0) { this.finish(s.session, o); return }
+    // Push what differs or they lack; ask for what differs or we lack.
+    const push: Member[] = []
+    const mine = new Map<number, number>()
+    for (const m of this.membersIn(o.buckets)) {
+      const v = versionHash(m)
+      mine.set(m.idHash, v)
+      if (o.theirs.get(m.idHash) !== v) push.push(m)
     }
+    const want: number[] = []
+    for (const [h, v] of o.theirs) if (mine.get(h) !== v) want.push(h)
+    if (push.length === 0 && want.length === 0) { this.finish(s.session, o); return }
+    this.sendRecords(from, s.session, false, push, want.slice(0, MAX_SYNC_WANT * 4))
+    if (want.length === 0) this.finish(s.session, o)
+  }
+
+  private finish (session: number, o: Outbound): void {
+    this.outbound.delete(session)
+    this.ctx.deadlines.delete(`xo:${session}`)
+    if (o.changed) this.fast = true
+  }
+
+  private membersIn (buckets: number[]): Member[] {
+    const ctx = this.ctx
     const wanted = new Uint8Array(ctx.table.buckets)
     for (const b of buckets) wanted[b] = 1
-    const budget = ctx.config.maxFrameBytes - SYNC_HEADER_RESERVE_BYTES
+    const out: Member[] = []
+    for (const m of ctx.table.values()) if (wanted[m.bucket] === 1) out.push(m)
+    return out
+  }
+
+  /** Sends `records` (and `want`) as STATE chunks within the frame bound; the last chunk has `last` set. */
+  private sendRecords (to: NodeId, session: number, reply: boolean, records: Member[], want: number[]): void {
+    const ctx = this.ctx
+    const budget = ctx.config.maxFrameBytes - SYNC_HEADER_RESERVE_BYTES - WANTS_PER_CHUNK * 5
     const chunks: Uint8Array[][] = [[]]
     let used = 0
-    for (const m of ctx.table.values()) {
-      if (wanted[m.bucket] === 0) continue
+    for (const m of records) {
       const rec = encodeRecord(m, ctx.self.id)
       const cost = fieldCost(rec.length)
       const current = chunks[chunks.length - 1]
@@ -154,15 +222,17 @@ export class AntiEntropy {
       chunks[chunks.length - 1].push(rec)
       used += cost
     }
-    count(ctx, 'syncs.records.sent', chunks.reduce((n, c) => n + c.length, 0))
+    while (chunks.length * WANTS_PER_CHUNK < want.length) chunks.push([])
+    count(ctx, 'syncs.records.sent', records.length)
     chunks.forEach((parts, i) => {
-      const header = this.stateHeader(session, reply, i === 0 ? wantBack : [], i === chunks.length - 1)
+      const wants = want.slice(i * WANTS_PER_CHUNK, (i + 1) * WANTS_PER_CHUNK)
+      const header = this.frame(SyncKind.STATE, session, reply, [], [], wants, i === chunks.length - 1)
       ctx.sends.push({ to, channel: 'stream', bytes: spliceRepeated(header, MEMBERS_FIELD, parts) })
     })
   }
 
-  private stateHeader (session: number, reply: boolean, buckets: number[], last: boolean): Uint8Array {
-    return Sync.encode({ version: MEMBERSHIP_WIRE_VERSION, kind: SyncKind.STATE, session, reply, buckets, members: [], last })
+  private frame (kind: SyncKind, session: number, reply: boolean, buckets: number[], summary: number[], want: number[], last: boolean): Uint8Array {
+    return Sync.encode({ version: MEMBERSHIP_WIRE_VERSION, kind, session, reply, buckets, members: [], last, summary, want })
   }
 
   private merge (from: NodeId, members: WireUpdate[]): boolean {

@@ -15,6 +15,9 @@ const MIN_UPDATE_BYTES = 16
 /** The share of the retransmit limit that one echo of the same news from another member uses up. */
 const HEARD_SHARE = 0.25
 
+/** Echoes retire news only while at least this much news is queued (a join storm, a heal). */
+const ECHO_RETIREMENT_MIN_QUEUED = 64
+
 /** How many entries in a row may fail to fit before `take` stops looking. */
 const MAX_MISSES = 8
 
@@ -28,7 +31,11 @@ export class BroadcastQueue {
   private readonly levels: Array<Map<NodeId, Broadcast>> = []
   private readonly byMember = new Map<NodeId, Broadcast>()
 
-  constructor (private readonly maxQueued: number) {}
+  /**
+   * @param maxQueued the most news kept
+   * @param echoRetirementMinQueued echoes retire news only while at least this much is queued
+   */
+  constructor (private readonly maxQueued: number, private readonly echoRetirementMinQueued = ECHO_RETIREMENT_MIN_QUEUED) {}
 
   get size (): number { return this.byMember.size }
 
@@ -83,9 +90,12 @@ export class BroadcastQueue {
    * counter variant of rumor mongering (Demers et al., "Epidemic algorithms for replicated database
    * maintenance", 1987): news that others are already spreading stops being sent after a few such
    * echoes, so after a cold start or a heal the queues drain in a few rounds instead of sending every piece
-   * λ·log N times to members that have it. Early in an epidemic echoes are rare, so spreading is unchanged.
+   * λ·log N times to members that have it.
    */
   heard (about: NodeId, version: string, limit: number): void {
+    // Only under pressure: retiring by echoes leaves a residue of members that never hear the news (Demers'
+    // analysis), which a few pieces of news at a time cannot afford, and a storm of them can.
+    if (this.byMember.size < this.echoRetirementMinQueued) return
     const b = this.byMember.get(about)
     if (b === undefined || b.version !== version) return
     this.levels[b.transmits].delete(about)

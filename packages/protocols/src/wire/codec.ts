@@ -15,6 +15,8 @@ export const MEMBERSHIP_WIRE_VERSION = 1
 export const MAX_PACKET_UPDATES = 64
 export const MAX_SYNC_MEMBERS = 1024
 export const MAX_SYNC_BUCKETS = 256
+export const MAX_SYNC_SUMMARY = 8192
+export const MAX_SYNC_WANT = 4096
 
 export type DropReason =
   | 'oversized'
@@ -62,11 +64,15 @@ export interface SyncMessage {
   buckets: number[]
   members: WireUpdate[]
   last: boolean
+  /** SUMMARY: (member hash, version hash) pairs, flattened. */
+  summary: number[]
+  /** STATE from the initiator: member hashes whose records it wants. */
+  want: number[]
 }
 
 const UPDATE_KINDS = [UpdateKind.UPDATE_UNSPECIFIED, UpdateKind.ALIVE, UpdateKind.SUSPECT, UpdateKind.DEAD, UpdateKind.LEFT]
 const PACKET_KINDS = [PacketKind.PACKET_UNSPECIFIED, PacketKind.PING, PacketKind.ACK, PacketKind.NACK, PacketKind.PING_REQ, PacketKind.GOSSIP]
-const SYNC_KINDS = [SyncKind.SYNC_UNSPECIFIED, SyncKind.DIGEST, SyncKind.STATE]
+const SYNC_KINDS = [SyncKind.SYNC_UNSPECIFIED, SyncKind.DIGEST, SyncKind.STATE, SyncKind.SUMMARY]
 
 const encoder = new TextEncoder()
 
@@ -215,7 +221,7 @@ export function decodePacket (bytes: Uint8Array, maxPacketBytes: number): Decode
 
 export function decodeSync (bytes: Uint8Array, maxFrameBytes: number, digestBuckets: number): Decoded<SyncMessage> {
   if (bytes.length > maxFrameBytes) return { ok: false, reason: 'oversized', detail: `sync frame of ${bytes.length} bytes, over ${maxFrameBytes}` }
-  const s: SyncMessage = { version: 0, kind: SyncKind.SYNC_UNSPECIFIED, session: 0, reply: false, buckets: [], members: [], last: false }
+  const s: SyncMessage = { version: 0, kind: SyncKind.SYNC_UNSPECIFIED, session: 0, reply: false, buckets: [], members: [], last: false, summary: [], want: [] }
   try {
     const r = new ProtoReader(bytes)
     while (!r.done) {
@@ -231,7 +237,9 @@ export function decodeSync (bytes: Uint8Array, maxFrameBytes: number, digestBuck
           s.members.push(readNews(r.bytes()))
           break
         case (7 << 3): s.last = r.varint() !== 0; break
-        default: skipOther(r, tag, 7)
+        case (8 << 3) | 5: case (8 << 3) | 2: r.repeatedFixed32(tag & 7, s.summary, MAX_SYNC_SUMMARY); break
+        case (9 << 3) | 5: case (9 << 3) | 2: r.repeatedFixed32(tag & 7, s.want, MAX_SYNC_WANT); break
+        default: skipOther(r, tag, 9)
       }
     }
   } catch (err) {
@@ -242,9 +250,10 @@ export function decodeSync (bytes: Uint8Array, maxFrameBytes: number, digestBuck
   if (s.kind === SyncKind.DIGEST && s.buckets.length !== digestBuckets) {
     return { ok: false, reason: 'invalid-field', detail: `digest has ${s.buckets.length} buckets, expected ${digestBuckets}` }
   }
-  if (s.kind === SyncKind.STATE) {
+  if (s.kind === SyncKind.STATE || s.kind === SyncKind.SUMMARY) {
     for (const b of s.buckets) if (b >= digestBuckets) return { ok: false, reason: 'invalid-field', detail: `bucket index ${b} out of range` }
   }
+  if (s.summary.length % 2 !== 0) return { ok: false, reason: 'invalid-field', detail: 'summary has an odd number of entries' }
   for (const u of s.members) {
     const problem = checkNews(u)
     if (problem !== undefined) return { ok: false, reason: 'invalid-field', detail: problem }

@@ -796,13 +796,15 @@ export namespace Packet {
 export enum SyncKind {
   SYNC_UNSPECIFIED = 'SYNC_UNSPECIFIED',
   DIGEST = 'DIGEST',
-  STATE = 'STATE'
+  STATE = 'STATE',
+  SUMMARY = 'SUMMARY'
 }
 
 enum __SyncKindValues {
   SYNC_UNSPECIFIED = 0,
   DIGEST = 1,
-  STATE = 2
+  STATE = 2,
+  SUMMARY = 3
 }
 
 export namespace SyncKind {
@@ -819,6 +821,8 @@ export interface Sync {
   buckets: number[]
   members: Update[]
   last: boolean
+  summary: number[]
+  want: number[]
 }
 
 export namespace Sync {
@@ -870,6 +874,20 @@ export namespace Sync {
           w.bool(obj.last)
         }
 
+        if (obj.summary != null && obj.summary.length > 0) {
+          for (const value of obj.summary) {
+            w.uint32(69)
+            w.fixed32(value)
+          }
+        }
+
+        if (obj.want != null && obj.want.length > 0) {
+          for (const value of obj.want) {
+            w.uint32(77)
+            w.fixed32(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -881,7 +899,9 @@ export namespace Sync {
           reply: false,
           buckets: [],
           members: [],
-          last: false
+          last: false,
+          summary: [],
+          want: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -936,6 +956,30 @@ export namespace Sync {
               obj.last = reader.bool()
               break
             }
+            case 8: {
+              if (opts.limits?.summary != null && obj.summary.length === opts.limits.summary) {
+                throw new MaxLengthError('Decode error - repeated field "summary" had too many elements')
+              }
+
+              if (obj.summary.length === 8192) {
+                throw new MaxLengthError('Decode error - repeated field "summary" had too many elements')
+              }
+
+              obj.summary.push(reader.fixed32())
+              break
+            }
+            case 9: {
+              if (opts.limits?.want != null && obj.want.length === opts.limits.want) {
+                throw new MaxLengthError('Decode error - repeated field "want" had too many elements')
+              }
+
+              if (obj.want.length === 4096) {
+                throw new MaxLengthError('Decode error - repeated field "want" had too many elements')
+              }
+
+              obj.want.push(reader.fixed32())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -947,7 +991,9 @@ export namespace Sync {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           buckets: 256,
-          members: 1024
+          members: 1024,
+          summary: 8192,
+          want: 4096
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1030,6 +1076,44 @@ export namespace Sync {
                 field: `${prefix}.last`,
                 value: reader.bool()
               }
+              break
+            }
+            case 8: {
+              if (opts.limits?.summary != null && obj.summary === opts.limits.summary) {
+                throw new MaxLengthError('Streaming decode error - repeated field "summary" had too many elements')
+              }
+
+              if (obj.summary === 8192) {
+                throw new MaxLengthError('Streaming decode error - repeated field "summary" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.summary[]`,
+                index: obj.summary,
+                value: reader.fixed32()
+              }
+
+              obj.summary++
+
+              break
+            }
+            case 9: {
+              if (opts.limits?.want != null && obj.want === opts.limits.want) {
+                throw new MaxLengthError('Streaming decode error - repeated field "want" had too many elements')
+              }
+
+              if (obj.want === 4096) {
+                throw new MaxLengthError('Streaming decode error - repeated field "want" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.want[]`,
+                index: obj.want,
+                value: reader.fixed32()
+              }
+
+              obj.want++
+
               break
             }
             default: {
@@ -1135,6 +1219,18 @@ export namespace Sync {
     value: boolean
   }
 
+  export interface SyncSummaryFieldEvent {
+    field: '$.summary[]'
+    index: number
+    value: number
+  }
+
+  export interface SyncWantFieldEvent {
+    field: '$.want[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<Sync>): Uint8Array {
     return encodeMessage(obj, Sync.codec())
   }
@@ -1143,7 +1239,7 @@ export namespace Sync {
     return decodeMessage(buf, Sync.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Sync>): Generator<SyncVersionFieldEvent | SyncKindFieldEvent | SyncSessionFieldEvent | SyncReplyFieldEvent | SyncBucketsFieldEvent | SyncMembersKindFieldEvent | SyncMembersNodeFieldEvent | SyncMembersIncarnationFieldEvent | SyncMembersFromFieldEvent | SyncMembersMetaVersionFieldEvent | SyncMembersMetaNameFieldEvent | SyncMembersMetaRoleFieldEvent | SyncMembersMetaAddrsFieldEvent | SyncMembersMetaTagsFieldEvent | SyncMembersMetaStateFieldEvent | SyncLastFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Sync>): Generator<SyncVersionFieldEvent | SyncKindFieldEvent | SyncSessionFieldEvent | SyncReplyFieldEvent | SyncBucketsFieldEvent | SyncMembersKindFieldEvent | SyncMembersNodeFieldEvent | SyncMembersIncarnationFieldEvent | SyncMembersFromFieldEvent | SyncMembersMetaVersionFieldEvent | SyncMembersMetaNameFieldEvent | SyncMembersMetaRoleFieldEvent | SyncMembersMetaAddrsFieldEvent | SyncMembersMetaTagsFieldEvent | SyncMembersMetaStateFieldEvent | SyncLastFieldEvent | SyncSummaryFieldEvent | SyncWantFieldEvent> {
     return streamMessage(buf, Sync.codec(), opts)
   }
 }

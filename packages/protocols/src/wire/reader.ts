@@ -93,6 +93,30 @@ export class ProtoReader {
     if (out.length > limit) throw new WireFormatError(`more than ${limit} entries in a repeated field`)
   }
 
+  fixed32 (): number {
+    if (this.pos + 4 > this.end) throw new WireFormatError('truncated fixed32')
+    const b = this.buf
+    const p = this.pos
+    this.pos += 4
+    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0
+  }
+
+  /** Reads a repeated fixed32 field in either packed or unpacked form into `out`, up to `limit` entries. */
+  repeatedFixed32 (wireType: number, out: number[], limit: number): void {
+    if (wireType === 5) {
+      out.push(this.fixed32())
+    } else if (wireType === 2) {
+      const len = this.varint()
+      if (len % 4 !== 0) throw new WireFormatError('packed fixed32 field of a length not a multiple of 4')
+      const end = this.pos + len
+      if (end > this.end) throw new WireFormatError('truncated packed field')
+      while (this.pos < end) out.push(this.fixed32())
+    } else {
+      throw new WireFormatError('wrong wire type for a repeated fixed32')
+    }
+    if (out.length > limit) throw new WireFormatError(`more than ${limit} entries in a repeated field`)
+  }
+
   private advance (n: number): void {
     if (this.pos + n > this.end) throw new WireFormatError('truncated field')
     this.pos += n

@@ -23,6 +23,16 @@ export function completenessBoundMs (config: MembershipConfig, n: number): numbe
   return Math.ceil(2 * probeWait + config.suspicionMaxTimeoutMult * minMs + rounds * config.gossipIntervalMs)
 }
 
+/**
+ * The longest pause a member can take and still refute in time (docs/membership-arithmetic.md): the earliest
+ * death comes one probe period plus the minimum suspicion after the pause starts, and the refutation needs a
+ * few gossip rounds to arrive.
+ */
+export function pauseToleranceMs (config: MembershipConfig, n: number): number {
+  const rounds = Math.log(n) / Math.log(config.gossipFanout + 1)
+  return config.probeIntervalMs + suspicionTimeoutMs(config.suspicionMult, n, config.probeIntervalMs) - Math.ceil(rounds) * config.gossipIntervalMs
+}
+
 /** How long after a fault a verdict may still be blamed on it (the longest suspicion, plus a probe). */
 export function faultShadowMs (config: MembershipConfig, n: number): number {
   return config.suspicionMaxTimeoutMult * suspicionTimeoutMs(config.suspicionMult, n, config.probeIntervalMs) + 2 * config.probeIntervalMs
@@ -43,14 +53,19 @@ export class InvariantChecker {
   falsePositives = 0
   /** Global time until which each member counts as cut off or paused (not reachable). */
   private readonly shadowUntil: Float64Array
+  /** Global time until which a member's failure to refute is excused (it paused longer than tolerable). */
+  private readonly excusedUntil: Float64Array
   private livenessFromMs = Infinity
   private readonly boundMs: number
   private readonly shadowMs: number
+  private readonly pauseTolerance: number
 
   constructor (private readonly cluster: MembershipCluster, config: MembershipConfig) {
     this.shadowUntil = new Float64Array(cluster.size + 1024)
+    this.excusedUntil = new Float64Array(cluster.size + 1024)
     this.boundMs = completenessBoundMs(config, cluster.size)
     this.shadowMs = faultShadowMs(config, cluster.size)
+    this.pauseTolerance = pauseToleranceMs(config, cluster.size)
     cluster.onEvent((observer, event, atMs) => { this.onEvent(observer, event, atMs) })
   }
 
@@ -68,6 +83,15 @@ export class InvariantChecker {
   /** Member `index` is cut off or paused until `untilMs`; verdicts about it in its shadow are not blamed. */
   shade (index: number, untilMs: number): void {
     this.shadowUntil[index] = Math.max(this.shadowUntil[index], untilMs + this.shadowMs)
+  }
+
+  /**
+   * Member `index` pauses for `pauseMs` from now. A pause beyond the arithmetic's tolerance may end in a
+   * death verdict: that still counts as a false positive, but not as a broken refutation promise.
+   */
+  paused (index: number, pauseMs: number): void {
+    if (pauseMs <= this.pauseTolerance) return
+    this.excusedUntil[index] = Math.max(this.excusedUntil[index], this.cluster.nowMs + pauseMs + this.shadowMs)
   }
 
   /** Checks completeness for crashes whose bound has passed. Call at the end of each phase. */
@@ -115,7 +139,7 @@ export class InvariantChecker {
     if (shaded) return
     this.falsePositives++
     const who = { observer: this.cluster.members[observer].id, subject: event.member.id }
-    if (event.from === who.observer) {
+    if (event.from === who.observer && this.excusedUntil[subject] <= atMs) {
       this.add({ kind: 'refutation', atMs, ...who, detail: 'a reachable live suspect did not refute before its suspicion timed out' })
     }
     if (atMs >= this.livenessFromMs) {

@@ -274,6 +274,7 @@ function scheduleFaults (
         cluster.queue.at(t, () => {
           if (!cluster.isRunning(who)) return
           cluster.pause(who, o.pauseMs)
+          checker.paused(who, o.pauseMs)
           faults.pauses++
         })
       }
