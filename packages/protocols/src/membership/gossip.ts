@@ -1,7 +1,7 @@
 import type { NodeId } from '../core/ids.js'
 import { MAX_PACKET_UPDATES, MEMBERSHIP_WIRE_VERSION, PacketKind } from '../wire/codec.js'
 import { encodeScalars, fieldCost, spliceRepeated } from '../wire/frame.js'
-import { count, pickRandom, type MembershipContext } from './context.js'
+import { pickRandom, type MembershipContext } from './context.js'
 import { retransmitLimit } from './math.js'
 
 /** PacketKind's wire numbers (protons exposes the enum by name). */
@@ -56,6 +56,5 @@ export class Gossip {
     if (kind === PacketKind.GOSSIP && news.length === 0 && first.length === 0) return
     const parts = first.length === 0 ? news : first.concat(news)
     ctx.sends.push({ to, channel: 'packet', bytes: parts.length === 0 ? header : spliceRepeated(header, UPDATES_FIELD, parts) })
-    count(ctx, 'packets.sent')
   }
 }

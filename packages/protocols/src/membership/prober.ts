@@ -16,6 +16,10 @@ interface Probe {
   acked: boolean
   nacks: number
   expectedNacks: number
+  /** False until the direct PING timed out and the indirect probes went out. */
+  indirect: boolean
+  /** When the probe as a whole fails (local time). */
+  deadlineMs: number
 }
 
 interface Relay {
@@ -76,8 +80,7 @@ export class Prober {
 
   onTimer (key: string): void {
     const seq = Number(key.slice(3))
-    if (key.startsWith('pt:')) this.directTimeout(seq)
-    else if (key.startsWith('pd:')) this.deadline(seq)
+    if (key.startsWith('pr:')) this.timeout(seq)
     else if (key.startsWith('rl:')) this.relayTimeout(seq)
   }
 
@@ -103,14 +106,24 @@ export class Prober {
     const ctx = this.ctx
     const m = ctx.table.get(target)
     if (m === undefined) return
-    const probe: Probe = { seq: this.nextSeq(), target, incarnation: m.incarnation, urgent, acked: false, nacks: 0, expectedNacks: 0 }
+    const probe: Probe = {
+      seq: this.nextSeq(),
+      target,
+      incarnation: m.incarnation,
+      urgent,
+      acked: false,
+      nacks: 0,
+      expectedNacks: 0,
+      indirect: false,
+      deadlineMs: ctx.nowMs + ctx.health.scale(ctx.config.probeIntervalMs)
+    }
     this.probes.set(probe.seq, probe)
     this.byTarget.set(target, probe)
     if (urgent) this.urgentCount++
     count(ctx, urgent ? 'probes.urgent' : 'probes')
     this.gossip.send(target, PacketKind.PING, probe.seq, target, this.buddy(m, withClaim))
-    ctx.deadlines.set(`pt:${probe.seq}`, ctx.nowMs + ctx.health.scale(ctx.config.probeTimeoutMs))
-    ctx.deadlines.set(`pd:${probe.seq}`, ctx.nowMs + ctx.health.scale(ctx.config.probeIntervalMs))
+    // One timer per probe: first the direct timeout, then (re-armed) the probe's deadline.
+    ctx.deadlines.set(`pr:${probe.seq}`, ctx.nowMs + ctx.health.scale(ctx.config.probeTimeoutMs))
   }
 
   /** Lifeguard's buddy system: a PING to a suspect tells it that it is suspected, so it can refute at once. */
@@ -119,20 +132,26 @@ export class Prober {
     return [Update.encode(suspectUpdate(m.id, m.incarnation, this.ctx.self.id))]
   }
 
-  private directTimeout (seq: number): void {
-    const ctx = this.ctx
+  private timeout (seq: number): void {
     const probe = this.probes.get(seq)
     if (probe === undefined || probe.acked) return
+    if (probe.indirect) this.deadline(probe)
+    else this.directTimeout(probe)
+  }
+
+  private directTimeout (probe: Probe): void {
+    const ctx = this.ctx
+    const seq = probe.seq
+    probe.indirect = true
+    ctx.deadlines.set(`pr:${seq}`, probe.deadlineMs)
     const helpers = pickRandom(ctx.rng, ctx.table.live, ctx.config.indirectChecks, (id) => id !== probe.target)
     probe.expectedNacks = helpers.length
     for (const h of helpers) this.gossip.send(h, PacketKind.PING_REQ, seq, probe.target, [])
     count(ctx, 'probes.indirect', helpers.length)
   }
 
-  private deadline (seq: number): void {
+  private deadline (probe: Probe): void {
     const ctx = this.ctx
-    const probe = this.probes.get(seq)
-    if (probe === undefined) return
     this.finish(probe)
     // Lifeguard 3.2: missing NACKs mean our own links are failing, so we are the likelier culprit.
     ctx.health.apply(probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1)
@@ -180,8 +199,7 @@ export class Prober {
     this.probes.delete(probe.seq)
     if (this.byTarget.get(probe.target) === probe) this.byTarget.delete(probe.target)
     if (probe.urgent) this.urgentCount--
-    this.ctx.deadlines.delete(`pt:${probe.seq}`)
-    this.ctx.deadlines.delete(`pd:${probe.seq}`)
+    this.ctx.deadlines.delete(`pr:${probe.seq}`)
   }
 
   private nextSeq (): number {
