@@ -8,7 +8,8 @@
  * --quick   smaller event counts and no N=1,000 partition, for a check in a few minutes (targets that need
  *           200 events are then reported but not enforced)
  * --only    run only the named groups: detection, join, false-positives, pauses, load, speed, wifi,
- *           streams, heal
+ *           streams, heal, serf (the real peer: serf agents on loopback, crash known to all, side by side
+ *           with dreammesh's simulated figure at the same N)
  * --json    also write every run's full result to FILE
  *
  * Runs go to child processes, one per core. Every row names its seeds, so any figure can be replayed with
@@ -18,6 +19,7 @@ import { writeFileSync } from 'node:fs'
 import { RUN_DEFAULTS, type MembershipRunOptions, type MembershipRunResult } from '../scenarios/membership-run.js'
 import { percentiles, round } from '../scenarios/stats.js'
 import { RunPool } from './pool.js'
+import { serfAvailable, serfCrashTrial } from './serf-crash.js'
 import { SERF_REFERENCE, TARGETS } from './targets.js'
 
 interface Row {
@@ -177,6 +179,23 @@ if (want('streams')) {
   })())
 }
 
+if (want('serf')) {
+  groups.push((async () => {
+    const n = 6
+    const sim = await runAll('serf', seeds(1100, quick ? 10 : 40).map((seed) => opts({ nodes: n, seed, crash: 1, durationSeconds: 40, livenessSeconds: 10 })))
+    const simAll = percentiles(detectionSamples(sim).all)
+    rows.push({ group: 'vs serf', metric: `dreammesh (simulated, LAN preset), N=${n}: crash known to all`, measured: `p50 ${ms(simAll.p50)}, max ${ms(simAll.max)}`, target: 'report', pass: undefined, note: `${simAll.count} crashes, ${seedsOf(sim)}` })
+    if (!serfAvailable()) {
+      rows.push({ group: 'vs serf', metric: `serf agents on loopback, N=${n}`, measured: 'not run', target: 'report', pass: undefined, note: 'serf is not installed: apt-get install -y serf' })
+      return
+    }
+    const trials = []
+    for (let t = 0; t < (quick ? 2 : 5); t++) trials.push(await serfCrashTrial(n, 27000 + t * 50))
+    const p = percentiles(trials.map((t) => t.knownToAllMs))
+    rows.push({ group: 'vs serf', metric: `serf 0.8 (memberlist LAN defaults), N=${n} real agents on loopback: crash known to all`, measured: `p50 ${ms(p.p50)}, max ${ms(p.max)}`, target: 'report', pass: undefined, note: `${trials.length} trials, kill -9, wall clock` })
+  })())
+}
+
 if (want('heal') && !quick) {
   groups.push((async () => {
     const r = await runAll('heal', [opts({ nodes: 1000, seed: 1000, partition: 'split', durationSeconds: 60, livenessSeconds: 20 })])
@@ -187,7 +206,7 @@ if (want('heal') && !quick) {
 
 await Promise.all(groups)
 
-const order = ['detection', 'join', 'false positives', 'load', 'speed', 'wifi', 'streams', 'heal']
+const order = ['detection', 'vs serf', 'join', 'false positives', 'load', 'speed', 'wifi', 'streams', 'heal']
 rows.sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))
 const header = ['group', 'metric', 'measured', 'target', 'verdict', 'note']
 const table = rows.map((r) => [r.group, r.metric, r.measured, r.target, r.pass === undefined ? '' : r.pass ? 'ok' : 'MISSED', r.note])
