@@ -113,9 +113,11 @@ export class MembershipCluster {
   /** Starts (or restarts) member `index` now and has it join through the seeds. */
   start (index: number, seeds: NodeId[] = this.seedsFor(index)): void {
     const m = this.members[index]
+    // Restarting a running member is a kill -9 and a start, so it too comes back at a higher incarnation.
+    if (m.machine !== undefined) this.crash(index)
     const transport = this.faults.restart(index)
     const machineRng = this.rng.fork(`member-${index}-${m.nextIncarnation}`)
-    let machine = new Membership({
+    const machine = new Membership({
       id: m.id,
       meta: {
         name: `node-${index}`,
@@ -141,14 +143,12 @@ export class MembershipCluster {
     m.started = true
     driver.start()
     driver.command({ type: 'join', seeds })
-    // A restart must come back above every incarnation it used, as the real node persists it.
-    machine = m.machine
-    m.nextIncarnation = machine.incarnation + 1
   }
 
   /** kill -9 of the member's process (peers see its connections close), or loss of the whole machine. */
   crash (index: number, machineLoss = false): void {
     const m = this.members[index]
+    // A restart must come back above every incarnation it used, as the real node persists it.
     if (m.machine !== undefined) m.nextIncarnation = Math.max(m.nextIncarnation, m.machine.incarnation + 1)
     m.driver?.stop()
     m.driver = undefined
