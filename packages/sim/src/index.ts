@@ -15,6 +15,10 @@
  *   partitions, clogs; `packets` or `streams` model; profiles `lanProfile()` and `wifiProfile()`) and
  *   `SimTransport`, its `Transport` (docs/adr/0005).
  * - Faults: `NodeFaults` (crash, restart, pause, slow).
+ * - Scenarios: `MembershipCluster` (N membership machines on one network), `InvariantChecker`
+ *   (completeness, accuracy, convergence, refutation), `runMembership` (a whole run with its phases, as the
+ *   CLI does it, returning the result and its replay command) and `runScript` (scenario scripts with
+ *   expected transcripts, after raft's testdata). `getCli()` is the CLI factory.
  * - `@dreammesh/sim/compliance`: the `Transport` compliance suite, which every transport must pass.
  * - The `dreammesh-sim` CLI: `npx dreammesh-sim membership --nodes 1000 --seed 7 --loss 0.01 --crash 10
  *   --duration 600s` runs a whole membership scenario with its invariants and prints a replay command.
