@@ -5,32 +5,53 @@
  * gossipsub, pnet), the drivers that carry protocol messages over libp2p streams, the CLI (`dreammesh up`)
  * and the public `createDreamNode()`.
  *
- * **None of that exists yet.** This package is a skeleton. The real libp2p node, `createDreamNode()`
- * included, arrives with the real-node issue; until then nothing here runs, and nothing pretends to.
+ * **Most of that does not exist yet.** The real node, `createDreamNode()` included, arrives with the
+ * real-node issue. What runs today is its first brick:
  *
- * Today the package only re-exports, as types, the protocol surface it will build on, so that code written
- * against it now keeps compiling when the node arrives:
+ * - `Libp2pTransport` (`createLibp2pTransport(node, init)`): the core `Transport` seam over the streams of
+ *   a libp2p 3 node you bring, passing the same compliance suite as the simulator's transport
+ *   (`@dreammesh/sim/compliance`, ARCHITECTURE.md rule 3). Packets and frames travel on separate streams
+ *   (`PACKET_PROTOCOL`, `FRAME_PROTOCOL`), packets never dial, and every bound and drop is named and counted
+ *   (`Libp2pTransportStats`).
  *
- * - `Transport` and its handler, limits and stats: the seam the libp2p host will implement and prove
- *   with the compliance suite in `@dreammesh/sim/compliance` (ARCHITECTURE.md rule 3);
- * - `Scheduler`: local time and one-shot timers, which the node will back with `performance.now()` and
- *   `setTimeout`;
- * - `StateMachine` and its inputs and outputs, which the node will drive with the same `MachineDriver`
- *   (from `@dreammesh/protocols`) that the simulator uses (docs/adr/0001);
- * - the membership types: config, commands, events, member views and metadata.
- *
- * To run membership today, use the simulator: `npx dreammesh-sim membership --nodes 100` (see the README).
+ * It also re-exports, as types, the protocol surface the node builds on: `Transport` and its handler,
+ * limits and stats; `Scheduler`; `StateMachine` with its inputs and outputs (driven by the same
+ * `MachineDriver` the simulator uses, docs/adr/0001); and the membership types.
  *
  * @example
  * ```ts
- * import type { MembershipEvent } from '@dreammesh/node'
+ * import { createLibp2p } from 'libp2p'
+ * import { memory } from '@libp2p/memory'
+ * import { noise } from '@libp2p/noise'
+ * import { yamux } from '@libp2p/yamux'
+ * import { createLibp2pTransport } from '@dreammesh/node'
  *
- * // Types only, for now: a handler written today for the events the node will emit.
- * export function summarize (event: MembershipEvent): string {
- *   return event.type === 'dead' ? `${event.member.meta.name} is dead` : event.type
- * }
+ * const node = await createLibp2p({
+ *   addresses: { listen: ['/memory/a'] },
+ *   transports: [memory()],
+ *   connectionEncrypters: [noise()],
+ *   streamMuxers: [yamux()]
+ * })
+ * const transport = await createLibp2pTransport(node, { dialTimeoutMs: 2_000 })
+ * transport.listen({
+ *   onPacket: (from, bytes) => { console.log('packet', from, bytes.byteLength) },
+ *   onFrame: (from, bytes) => { console.log('frame', from, bytes.byteLength) },
+ *   onClosed: (peer) => { console.log('connection to', peer, 'closed (a hint)') }
+ * })
+ * transport.sendFrame('12D3KooW...', new Uint8Array([1, 2, 3])) // dials, bounded by dialTimeoutMs
+ * await transport.close()
+ * await node.stop()
  * ```
  */
+export {
+  createLibp2pTransport,
+  Libp2pTransport,
+  type Libp2pTransportInit,
+  type Libp2pTransportNode
+} from './transport/libp2p-transport.js'
+export { emptyLibp2pTransportStats, type Libp2pTransportStats } from './transport/stats.js'
+export * from './transport/constants.js'
+
 export type {
   Channel,
   Input,
