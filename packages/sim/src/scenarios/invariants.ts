@@ -38,7 +38,14 @@ export function faultShadowMs (config: MembershipConfig, n: number): number {
   return config.suspicionMaxTimeoutMult * suspicionTimeoutMs(config.suspicionMult, n, config.probeIntervalMs) + 2 * config.probeIntervalMs
 }
 
-interface Crash { index: number, atMs: number, deaths: Map<number, number>, firstMs: number | undefined }
+/** A crash, and the verdicts on it. Its observers are the members running when it happened. */
+export interface Crash {
+  index: number
+  atMs: number
+  observers: number[]
+  deaths: Map<number, number>
+  firstMs: number | undefined
+}
 
 /**
  * Watches a run and checks SWIM's promises on every event: completeness (a crashed member is declared dead
@@ -77,7 +84,9 @@ export class InvariantChecker {
   }
 
   recordCrash (index: number): void {
-    this.crashes.push({ index, atMs: this.cluster.nowMs, deaths: new Map(), firstMs: undefined })
+    // A member that joins later may never have known the crashed one: only those running now must judge it.
+    const observers = this.cluster.running().filter((i) => i !== index)
+    this.crashes.push({ index, atMs: this.cluster.nowMs, observers, deaths: new Map(), firstMs: undefined })
   }
 
   /** Member `index` is cut off or paused until `untilMs`; verdicts about it in its shadow are not blamed. */
@@ -99,7 +108,8 @@ export class InvariantChecker {
     const now = this.cluster.nowMs
     for (const c of this.crashes) {
       if (c.atMs + this.boundMs > now || this.cluster.isRunning(c.index)) continue
-      for (const observer of this.cluster.running()) {
+      for (const observer of c.observers) {
+        if (!this.cluster.isRunning(observer)) continue
         const at = c.deaths.get(observer)
         if (this.shadowUntil[observer] > c.atMs) continue
         if (at === undefined || at - c.atMs > this.boundMs) {

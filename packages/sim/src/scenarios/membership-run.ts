@@ -87,6 +87,8 @@ export const RUN_DEFAULTS: Omit<MembershipRunOptions, 'nodes' | 'seed'> = {
 
 /** The limit on the cold start: a cluster not converged by then is reported as such. */
 const COLD_START_LIMIT_MS = 60_000
+/** The wait after the cold start before traffic is counted, in virtual ms. */
+const SETTLE_MS = 30_000
 /** How often convergence is polled, in virtual ms. */
 const POLL_MS = 100
 /** The convergence target once faults stop. */
@@ -163,9 +165,15 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
   const livenessStart = Math.max(safetyStart, durationMs - livenessMs)
   const safetyMs = livenessStart - safetyStart
 
-  // Traffic is counted from the end of the cold start: steady state plus the faults of the run.
-  const trafficStart = cluster.network.totals()
-  const trafficStartMs = cluster.nowMs
+  // Traffic is counted from a settling time after the cold start (the cold start's gossip takes a few
+  // seconds to drain), so msgsPerNodePerSec and bytesPerNodePerSec are the steady state plus the run's faults.
+  const settleMs = Math.min(SETTLE_MS, (durationMs - cluster.nowMs) / 2)
+  let trafficStart = cluster.network.totals()
+  let trafficStartMs = cluster.nowMs
+  cluster.queue.at(cluster.nowMs + settleMs, () => {
+    trafficStart = cluster.network.totals()
+    trafficStartMs = cluster.nowMs
+  })
 
   scheduleFaults(cluster, checker, o, rng, safetyStart, livenessStart, faults)
   const joinAll = scheduleJoins(cluster, o, rng, safetyStart, livenessStart, faults)
@@ -204,7 +212,7 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
   let missed = 0
   for (const c of checker.crashes) {
     if (c.firstMs !== undefined) first.push(c.firstMs - c.atMs)
-    const observers = cluster.running().filter((i) => i !== c.index)
+    const observers = c.observers.filter((i) => cluster.isRunning(i))
     const times = observers.map((i) => c.deaths.get(i))
     if (times.every((t) => t !== undefined) && observers.length > 0) all.push(Math.max(...(times as number[])) - c.atMs)
     else missed++
