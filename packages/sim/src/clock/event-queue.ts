@@ -103,7 +103,18 @@ export class EventQueue {
 
   /** Runs the earliest pending event. Returns false when there was none. */
   step (): boolean {
-    while (this.heapSize > 0) {
+    return this.runNext(Infinity)
+  }
+
+  /** Runs every event due at or before `timeMs`, then sets the clock to `timeMs`. */
+  runUntil (timeMs: number): void {
+    while (this.runNext(timeMs)) { /* each call runs one event */ }
+    if (timeMs > this.now) this.now = timeMs
+  }
+
+  /** Runs the earliest pending event if it is due at or before `limitMs`; false if there was none. */
+  private runNext (limitMs: number): boolean {
+    while (this.heapSize > 0 && this.heapTime[0] <= limitMs) {
       const slot = this.heapSlot[0]
       const t = this.heapTime[0]
       this.popTop()
@@ -120,26 +131,6 @@ export class EventQueue {
       return true
     }
     return false
-  }
-
-  /** Runs every event due at or before `timeMs`, then sets the clock to `timeMs`. */
-  runUntil (timeMs: number): void {
-    while (this.heapSize > 0 && this.heapTime[0] <= timeMs) {
-      const slot = this.heapSlot[0]
-      const t = this.heapTime[0]
-      this.popTop()
-      const action = this.slotAction[slot]
-      const arg = this.slotArg[slot]
-      this.freeSlot(slot)
-      if (action === undefined) {
-        this.cancelledInHeap--
-        continue
-      }
-      this.now = t
-      this.processed++
-      action(arg)
-    }
-    if (timeMs > this.now) this.now = timeMs
   }
 
   /** Runs `ms` of virtual time from now. */
