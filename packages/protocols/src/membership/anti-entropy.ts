@@ -91,7 +91,10 @@ export class AntiEntropy {
 
   onTimer (key: string): void {
     if (key.startsWith('xo:')) this.outbound.delete(Number(key.slice(3)))
-    else if (key.startsWith('xi:')) this.inbound.delete(key.slice(3))
+    else if (key.startsWith('xi:')) {
+      this.inbound.delete(key.slice(3))
+      this.inboundWants.delete(key.slice(3))
+    }
   }
 
   onSync (from: NodeId, s: SyncMessage): void {
