@@ -41,7 +41,7 @@ const dead = (node: string, from = 'accuser'): Update => ({ kind: UpdateKind.DEA
 const left = (node: string): Update => ({ kind: UpdateKind.LEFT, node, incarnation: 6, from: '', metaVersion: 0 })
 
 function packet (over: Partial<Packet> = {}): Packet {
-  return { version: MEMBERSHIP_WIRE_VERSION, kind: PacketKind.PING, seq: 300, target: 'node-b', updates: [], ...over }
+  return { version: MEMBERSHIP_WIRE_VERSION, kind: PacketKind.PING, seq: 300, target: 'node-b', targetHash: 0, updates: [], ...over }
 }
 
 function sync (over: Partial<Sync> = {}): Sync {
@@ -120,7 +120,7 @@ function assertShape<T> (run: () => Decoded<T>, what: string): Decoded<T> {
 function assertValidPacket (p: PacketMessage, what: string): void {
   assert.equal(p.version, MEMBERSHIP_WIRE_VERSION, what)
   assert.ok([PacketKind.PING, PacketKind.ACK, PacketKind.NACK, PacketKind.PING_REQ, PacketKind.GOSSIP].includes(p.kind), what)
-  if (p.kind !== PacketKind.GOSSIP) assert.ok(p.target.length > 0 && p.target.length <= 128, what)
+  if (p.kind === PacketKind.PING_REQ) assert.ok(p.target.length > 0 && p.target.length <= 128, what)
   assert.ok(p.updates.length <= 64, what)
   for (const u of p.updates) assertValidUpdate(u, what)
 }
@@ -328,10 +328,11 @@ describe('membership wire codec', () => {
     })
 
     it('invalid-field: empty node ids', () => {
-      for (const kind of [PacketKind.PING, PacketKind.ACK, PacketKind.NACK, PacketKind.PING_REQ]) {
-        assertDropped(decodeP(Packet.encode(packet({ kind, target: '' }))), 'invalid-field', `${kind} with no target`)
+      assertDropped(decodeP(Packet.encode(packet({ kind: PacketKind.PING_REQ, target: '' }))), 'invalid-field', 'PING_REQ with no target')
+      // PING, ACK and NACK name their target by its 32-bit hash; GOSSIP has none.
+      for (const kind of [PacketKind.PING, PacketKind.ACK, PacketKind.NACK, PacketKind.GOSSIP]) {
+        assertOk(decodeP(Packet.encode(packet({ kind, target: '', targetHash: 0xdeadbeef }))), `${kind} needs no target id`)
       }
-      assertOk(decodeP(Packet.encode(packet({ kind: PacketKind.GOSSIP, target: '' }))), 'GOSSIP needs no target')
       for (const u of [alive(''), suspect(''), dead(''), left('')]) {
         assertDropped(decodeP(Packet.encode(packet({ updates: [u] }))), 'invalid-field', `${u.kind} about no one`)
         assertDropped(decodeS(Sync.encode(sync({ members: [u] }))), 'invalid-field', `${u.kind} about no one, in a frame`)
@@ -344,10 +345,11 @@ describe('membership wire codec', () => {
       const long129 = 'x'.repeat(129)
       const euro126 = '€'.repeat(42) // 3 bytes each
       const euro129 = '€'.repeat(43)
-      assertOk(decodeP(Packet.encode(packet({ target: ok128, updates: [suspect(ok128, ok128)] }))))
-      assertOk(decodeP(Packet.encode(packet({ target: euro126 }))))
-      assertDropped(decodeP(Packet.encode(packet({ target: long129 }))), 'invalid-field', 'target')
-      assertDropped(decodeP(Packet.encode(packet({ target: euro129 }))), 'invalid-field', 'multi-byte target')
+      const req = PacketKind.PING_REQ
+      assertOk(decodeP(Packet.encode(packet({ kind: req, target: ok128, updates: [suspect(ok128, ok128)] }))))
+      assertOk(decodeP(Packet.encode(packet({ kind: req, target: euro126 }))))
+      assertDropped(decodeP(Packet.encode(packet({ kind: req, target: long129 }))), 'invalid-field', 'target')
+      assertDropped(decodeP(Packet.encode(packet({ kind: req, target: euro129 }))), 'invalid-field', 'multi-byte target')
       assertDropped(decodeP(Packet.encode(packet({ updates: [left(long129)] }))), 'invalid-field', 'update.node')
       assertDropped(decodeP(Packet.encode(packet({ updates: [suspect('a', long129)] }))), 'invalid-field', 'SUSPECT from')
       assertDropped(decodeP(Packet.encode(packet({ updates: [dead('a', euro129)] }))), 'invalid-field', 'DEAD from')
@@ -413,7 +415,8 @@ describe('membership wire codec', () => {
         else if (cut < version) assertDropped(d, 'malformed', `cut at ${cut}`)
         else if (cut === version) assertDropped(d, 'unknown-kind', `cut at ${cut}`)
         else if (cut < kind) assertDropped(d, 'malformed', `cut at ${cut}`)
-        else if (cut === kind || cut === seq) assertDropped(d, 'invalid-field', `cut at ${cut} (no target)`)
+        // A PING names its target by hash, so a PING with no target field still decodes (and is misrouted).
+        else if (cut === kind || cut === seq) assertOk(d, `cut at ${cut} (no target)`)
         else if (cut < header) assertDropped(d, 'malformed', `cut at ${cut}`)
         else if (cut === header) assert.deepEqual(assertOk(d).updates, [], `cut at ${cut}`)
         else {

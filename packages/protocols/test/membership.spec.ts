@@ -1,3 +1,4 @@
+import { fnv1a32 } from '../src/core/ids.js'
 import assert from 'node:assert/strict'
 import { Xoshiro128 } from '../src/core/rng.js'
 import type { Output, Send } from '../src/core/state-machine.js'
@@ -371,9 +372,9 @@ describe('Membership (driven by a virtual-time loop)', function () {
 
       const c = localTestConfig()
       a.step(3, { kind: 'message', from: 'z', channel: 'packet', bytes: new Uint8Array(c.maxPacketBytes + 1) })
-      a.step(4, { kind: 'message', from: 'z', channel: 'packet', bytes: Packet.encode({ version: 2, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
+      a.step(4, { kind: 'message', from: 'z', channel: 'packet', bytes: Packet.encode({ version: 2, kind: PacketKind.PING, seq: 1, target: 'a', targetHash: fnv1a32('a'), updates: [] }) })
       a.step(5, { kind: 'message', from: 'z', channel: 'stream', bytes: Sync.encode({ version: 1, kind: SyncKind.STATE, session: 42, reply: true, buckets: [], members: [], last: true }) })
-      a.step(6, { kind: 'message', from: 'z', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: '', updates: [] }) })
+      a.step(6, { kind: 'message', from: 'z', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING_REQ, seq: 1, target: '', updates: [] }) })
       const counters = a.counters()
       assert.equal(counters['dropped.oversized'], 1)
       assert.equal(counters['dropped.version'], 1)
@@ -398,7 +399,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       const a = lone('a')
       const valid = [
         gossip([aliveOf('b'), { kind: UpdateKind.SUSPECT, node: 'a', incarnation: 0, from: 'b', metaVersion: 0 }]),
-        Packet.encode({ version: 1, kind: PacketKind.PING, seq: 5, target: 'a', updates: [aliveOf('c')] }),
+        Packet.encode({ version: 1, kind: PacketKind.PING, seq: 5, target: 'a', targetHash: fnv1a32('a'), updates: [aliveOf('c')] }),
         Sync.encode({ version: 1, kind: SyncKind.DIGEST, session: 1, reply: false, buckets: new Array<number>(32).fill(3), members: [], last: true })
       ]
       let dropped = 0
@@ -419,16 +420,16 @@ describe('Membership (driven by a virtual-time loop)', function () {
 
     it('a PING addressed to someone else is dropped as misrouted, and answers nothing', () => {
       const a = lone('a')
-      const misrouted = a.step(1, { kind: 'message', from: 'b', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 7, target: 'c', updates: [] }) })
+      const misrouted = a.step(1, { kind: 'message', from: 'b', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 7, target: 'c', targetHash: fnv1a32('c'), updates: [] }) })
       assert.deepEqual(misrouted.events.map((e) => e.type === 'dropped' ? e.reason : e.type), ['misrouted'])
       assert.deepEqual(misrouted.sends, [])
       assert.equal(a.counters()['dropped.misrouted'], 1)
 
-      const right = a.step(2, { kind: 'message', from: 'b', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 7, target: 'a', updates: [] }) })
+      const right = a.step(2, { kind: 'message', from: 'b', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 7, target: 'a', targetHash: fnv1a32('a'), updates: [] }) })
       const [ack] = packetsTo(right, 'b')
       assert.equal(ack?.kind, PacketKind.ACK)
       assert.equal(ack.seq, 7)
-      assert.equal(ack.target, 'a')
+      assert.equal(ack.targetHash, fnv1a32('a'))
     })
   })
 
@@ -439,7 +440,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       const out = a.step(1, { kind: 'command', command: { type: 'connection-closed', peer: 'b' } })
       const pings = packetsTo(out, 'b').filter((p) => p.kind === PacketKind.PING)
       assert.equal(pings.length, 1)
-      assert.equal(pings[0].target, 'b')
+      assert.equal(pings[0].targetHash, fnv1a32('b'))
       assert.equal(a.counters()['probes.urgent'], 1)
     })
 
@@ -452,7 +453,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       const peer = ['b', 'c', 'd', 'e'].find((id) => !busy.has(id))
       assert.ok(peer !== undefined)
       const out = loop.command('a', { type: 'connection-closed', peer })
-      assert.ok(packetsTo(out, peer).some((p) => p.kind === PacketKind.PING && p.target === peer))
+      assert.ok(packetsTo(out, peer).some((p) => p.kind === PacketKind.PING && p.targetHash === fnv1a32(peer)))
       loop.runFor(1_000)
       assert.deepEqual(loop.events.filter((e) => e.event.type === 'suspect'), [])
     })
@@ -494,7 +495,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
     it('a packet with news about a few dozen members', () => {
       const a = lone('a')
       learn(a, 40)
-      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
+      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', targetHash: fnv1a32('a'), updates: [] }) })
       assertDecodable(out.sends, localTestConfig())
       assert.equal(packetsTo(out, 'm0001')[0].updates.length, 40)
     })
@@ -507,7 +508,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
     it('a packet with news about a hundred members (within the 64-update limit)', () => {
       const a = lone('a')
       learn(a, 100)
-      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', updates: [] }) })
+      const out = a.step(1, { kind: 'message', from: 'm0001', channel: 'packet', bytes: Packet.encode({ version: 1, kind: PacketKind.PING, seq: 1, target: 'a', targetHash: fnv1a32('a'), updates: [] }) })
       assertDecodable(out.sends, localTestConfig())
     })
 

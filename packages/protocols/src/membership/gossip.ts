@@ -43,12 +43,15 @@ export class Gossip {
   }
 
   /**
-   * Sends a packet of `kind` to `to`, with `first` (news that must ride on this packet, such as the buddy
+   * Sends a packet of `kind` to `to` (`target` is a member id for PING_REQ, an id hash otherwise), with `first` (news that must ride on this packet, such as the buddy
    * system's suspicion) and then as much queued news as fits `maxPacketBytes`.
    */
-  send (to: NodeId, kind: PacketKind, seq: number, target: NodeId, first: Uint8Array[]): void {
+  send (to: NodeId, kind: PacketKind, seq: number, target: NodeId | number, first: Uint8Array[]): void {
     const ctx = this.ctx
-    const header = encodeScalars([[1, MEMBERSHIP_WIRE_VERSION], [2, PACKET_KIND_NUMBER[kind]], [3, seq], [4, target]])
+    // PING_REQ names its target in full (the relay must reach it); the others carry its 32-bit hash.
+    const header = typeof target === 'string'
+      ? encodeScalars([[1, MEMBERSHIP_WIRE_VERSION], [2, PACKET_KIND_NUMBER[kind]], [3, seq], [4, target]])
+      : encodeScalars([[1, MEMBERSHIP_WIRE_VERSION], [2, PACKET_KIND_NUMBER[kind]], [3, seq], [6, target, 'fixed32']])
     let budget = ctx.config.maxPacketBytes - header.length
     for (const f of first) budget -= fieldCost(f.length)
     const limit = retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1)

@@ -1,4 +1,4 @@
-import type { NodeId } from '../core/ids.js'
+import { fnv1a32, type NodeId } from '../core/ids.js'
 import { PacketKind, Update, type PacketMessage } from '../wire/codec.js'
 import { count, drop, pickRandom, type MembershipContext } from './context.js'
 import type { Gossip } from './gossip.js'
@@ -10,6 +10,8 @@ import { suspectUpdate } from './records.js'
 interface Probe {
   seq: number
   target: NodeId
+  /** fnv1a32 of `target`: what PING, ACK and NACK carry. */
+  targetHash: number
   /** The target's incarnation when the probe began: a failure says nothing about a later one. */
   incarnation: number
   urgent: boolean
@@ -25,7 +27,7 @@ interface Probe {
 interface Relay {
   requester: NodeId
   seq: number
-  target: NodeId
+  targetHash: number
 }
 
 /** The most indirect probes this member runs for others at once; more PING_REQs are dropped. */
@@ -88,13 +90,13 @@ export class Prober {
     const ctx = this.ctx
     switch (p.kind) {
       case PacketKind.PING:
-        if (p.target !== ctx.self.id) { drop(ctx, from, 'misrouted', `PING for ${p.target}`); return }
-        this.gossip.send(from, PacketKind.ACK, p.seq, ctx.self.id, [])
+        if (p.targetHash !== ctx.self.idHash) { drop(ctx, from, 'misrouted', `PING for member hash ${p.targetHash}`); return }
+        this.gossip.send(from, PacketKind.ACK, p.seq, ctx.self.idHash, [])
         return
       case PacketKind.ACK: this.ack(p); return
       case PacketKind.NACK: {
         const probe = this.probes.get(p.seq)
-        if (probe !== undefined && probe.target === p.target) probe.nacks++
+        if (probe !== undefined && probe.targetHash === p.targetHash) probe.nacks++
         return
       }
       case PacketKind.PING_REQ: this.relay(from, p); return
@@ -109,6 +111,7 @@ export class Prober {
     const probe: Probe = {
       seq: this.nextSeq(),
       target,
+      targetHash: m.idHash,
       incarnation: m.incarnation,
       urgent,
       acked: false,
@@ -121,7 +124,7 @@ export class Prober {
     this.byTarget.set(target, probe)
     if (urgent) this.urgentCount++
     count(ctx, urgent ? 'probes.urgent' : 'probes')
-    this.gossip.send(target, PacketKind.PING, probe.seq, target, this.buddy(m, withClaim))
+    this.gossip.send(target, PacketKind.PING, probe.seq, m.idHash, this.buddy(m, withClaim))
     // One timer per probe: first the direct timeout, then (re-armed) the probe's deadline.
     ctx.deadlines.set(`pr:${probe.seq}`, ctx.nowMs + ctx.health.scale(ctx.config.probeTimeoutMs))
   }
@@ -167,12 +170,12 @@ export class Prober {
     if (relay !== undefined) {
       this.relays.delete(p.seq)
       ctx.deadlines.delete(`rl:${p.seq}`)
-      this.gossip.send(relay.requester, PacketKind.ACK, relay.seq, relay.target, [])
+      this.gossip.send(relay.requester, PacketKind.ACK, relay.seq, relay.targetHash, [])
       return
     }
     const probe = this.probes.get(p.seq)
     // A late ACK (after the deadline) is normal under load and proves nothing now: ignore it.
-    if (probe === undefined || probe.target !== p.target) return
+    if (probe === undefined || probe.targetHash !== p.targetHash) return
     probe.acked = true
     this.finish(probe)
     ctx.health.apply(-1)
@@ -183,8 +186,9 @@ export class Prober {
     if (this.relays.size >= MAX_RELAYS) { drop(ctx, from, 'busy', 'too many indirect probes in flight'); return }
     const m = ctx.table.get(p.target)
     const seq = this.nextSeq()
-    this.relays.set(seq, { requester: from, seq: p.seq, target: p.target })
-    this.gossip.send(p.target, PacketKind.PING, seq, p.target, m !== undefined ? this.buddy(m, false) : [])
+    const targetHash = m?.idHash ?? fnv1a32(p.target)
+    this.relays.set(seq, { requester: from, seq: p.seq, targetHash })
+    this.gossip.send(p.target, PacketKind.PING, seq, targetHash, m !== undefined ? this.buddy(m, false) : [])
     ctx.deadlines.set(`rl:${seq}`, ctx.nowMs + ctx.config.probeTimeoutMs * RELAY_TIMEOUT_SHARE)
   }
 
@@ -192,7 +196,7 @@ export class Prober {
     const relay = this.relays.get(seq)
     if (relay === undefined) return
     this.relays.delete(seq)
-    this.gossip.send(relay.requester, PacketKind.NACK, relay.seq, relay.target, [])
+    this.gossip.send(relay.requester, PacketKind.NACK, relay.seq, relay.targetHash, [])
   }
 
   private finish (probe: Probe): void {

@@ -52,7 +52,10 @@ export interface PacketMessage {
   version: number
   kind: PacketKind
   seq: number
+  /** PING_REQ: the member to probe. */
   target: string
+  /** PING, ACK, NACK: fnv1a32 of the target's id. */
+  targetHash: number
   updates: WireUpdate[]
 }
 
@@ -186,7 +189,7 @@ function malformed (err: unknown): Decoded<never> {
 
 export function decodePacket (bytes: Uint8Array, maxPacketBytes: number): Decoded<PacketMessage> {
   if (bytes.length > maxPacketBytes) return { ok: false, reason: 'oversized', detail: `packet of ${bytes.length} bytes, over ${maxPacketBytes}` }
-  const p: PacketMessage = { version: 0, kind: PacketKind.PACKET_UNSPECIFIED, seq: 0, target: '', updates: [] }
+  const p: PacketMessage = { version: 0, kind: PacketKind.PACKET_UNSPECIFIED, seq: 0, target: '', targetHash: 0, updates: [] }
   try {
     const r = new ProtoReader(bytes)
     while (!r.done) {
@@ -196,11 +199,12 @@ export function decodePacket (bytes: Uint8Array, maxPacketBytes: number): Decode
         case (2 << 3): p.kind = PACKET_KINDS[r.uint32()] ?? PacketKind.PACKET_UNSPECIFIED; break
         case (3 << 3): p.seq = r.uint32(); break
         case (4 << 3) | 2: p.target = r.string(); break
+        case (6 << 3) | 5: p.targetHash = r.fixed32(); break
         case (5 << 3) | 2:
           if (p.updates.length >= MAX_PACKET_UPDATES) throw new WireFormatError(`more than ${MAX_PACKET_UPDATES} updates`)
           p.updates.push(readNews(r.bytes()))
           break
-        default: skipOther(r, tag, 5)
+        default: skipOther(r, tag, 6)
       }
     }
   } catch (err) {
@@ -208,7 +212,7 @@ export function decodePacket (bytes: Uint8Array, maxPacketBytes: number): Decode
   }
   if (p.version !== MEMBERSHIP_WIRE_VERSION) return { ok: false, reason: 'version', detail: `packet version ${p.version}, expected ${MEMBERSHIP_WIRE_VERSION}` }
   if (p.kind === PacketKind.PACKET_UNSPECIFIED) return { ok: false, reason: 'unknown-kind', detail: 'packet kind is unknown' }
-  if (p.kind !== PacketKind.GOSSIP) {
+  if (p.kind === PacketKind.PING_REQ) {
     const problem = checkNodeId(p.target, 'packet.target')
     if (problem !== undefined) return { ok: false, reason: 'invalid-field', detail: problem }
   }

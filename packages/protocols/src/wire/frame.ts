@@ -59,11 +59,17 @@ function utf8Cached (s: string): Uint8Array {
  * (and protons) would: a field at its default value (0, '') is omitted. Used for the Packet header, which is
  * built for every packet sent; the round trip through protons' decoder is tested.
  */
-export function encodeScalars (fields: Array<[field: number, value: number | string]>): Uint8Array {
+export function encodeScalars (fields: Array<[field: number, value: number | string, fixed32?: 'fixed32']>): Uint8Array {
   const parts: Array<number | Uint8Array> = []
   let total = 0
-  for (const [field, value] of fields) {
-    if (typeof value === 'number') {
+  for (const [field, value, fixed] of fields) {
+    if (fixed === 'fixed32') {
+      if (value === 0) continue
+      const bytes = new Uint8Array(4)
+      new DataView(bytes.buffer).setUint32(0, value as number, true)
+      total += 5
+      parts.push((field << 3) | 5, bytes)
+    } else if (typeof value === 'number') {
       if (value === 0) continue
       total += 1 + varintLength(value)
       parts.push(field << 3, value)
@@ -77,10 +83,14 @@ export function encodeScalars (fields: Array<[field: number, value: number | str
   const out = new Uint8Array(total)
   let at = 0
   for (let i = 0; i < parts.length; i += 2) {
-    out[at++] = parts[i] as number
+    const tag = parts[i] as number
+    out[at++] = tag
     const v = parts[i + 1]
     if (typeof v === 'number') {
       at = writeVarint(out, at, v)
+    } else if ((tag & 7) === 5) {
+      out.set(v, at)
+      at += 4
     } else {
       at = writeVarint(out, at, v.length)
       out.set(v, at)

@@ -532,6 +532,7 @@ export interface Packet {
   seq: number
   target: string
   updates: Update[]
+  targetHash: number
 }
 
 export namespace Packet {
@@ -571,6 +572,11 @@ export namespace Packet {
           }
         }
 
+        if ((obj.targetHash != null && obj.targetHash !== 0)) {
+          w.uint32(53)
+          w.fixed32(obj.targetHash)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -580,7 +586,8 @@ export namespace Packet {
           kind: PacketKind.PACKET_UNSPECIFIED,
           seq: 0,
           target: '',
-          updates: []
+          updates: [],
+          targetHash: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -617,6 +624,10 @@ export namespace Packet {
               obj.updates.push(Update.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.updates$
               }))
+              break
+            }
+            case 6: {
+              obj.targetHash = reader.fixed32()
               break
             }
             default: {
@@ -686,6 +697,13 @@ export namespace Packet {
 
               obj.updates++
 
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.targetHash`,
+                value: reader.fixed32()
+              }
               break
             }
             default: {
@@ -780,6 +798,11 @@ export namespace Packet {
     index: number
   }
 
+  export interface PacketTargetHashFieldEvent {
+    field: '$.targetHash'
+    value: number
+  }
+
   export function encode (obj: Partial<Packet>): Uint8Array {
     return encodeMessage(obj, Packet.codec())
   }
@@ -788,7 +811,7 @@ export namespace Packet {
     return decodeMessage(buf, Packet.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketKindFieldEvent | PacketSeqFieldEvent | PacketTargetFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesNodeFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesMetaVersionFieldEvent | PacketUpdatesMetaNameFieldEvent | PacketUpdatesMetaRoleFieldEvent | PacketUpdatesMetaAddrsFieldEvent | PacketUpdatesMetaTagsFieldEvent | PacketUpdatesMetaStateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Packet>): Generator<PacketVersionFieldEvent | PacketKindFieldEvent | PacketSeqFieldEvent | PacketTargetFieldEvent | PacketUpdatesKindFieldEvent | PacketUpdatesNodeFieldEvent | PacketUpdatesIncarnationFieldEvent | PacketUpdatesFromFieldEvent | PacketUpdatesMetaVersionFieldEvent | PacketUpdatesMetaNameFieldEvent | PacketUpdatesMetaRoleFieldEvent | PacketUpdatesMetaAddrsFieldEvent | PacketUpdatesMetaTagsFieldEvent | PacketUpdatesMetaStateFieldEvent | PacketTargetHashFieldEvent> {
     return streamMessage(buf, Packet.codec(), opts)
   }
 }
