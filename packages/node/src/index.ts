@@ -1,48 +1,56 @@
 /**
  * @packageDocumentation
  *
- * `@dreammesh/node` will be the dreammesh node: the libp2p host (tcp, noise, yamux, mdns, identify, ping,
- * gossipsub, pnet), the drivers that carry protocol messages over libp2p streams, the CLI (`dreammesh up`)
- * and the public `createDreamNode()`.
+ * `@dreammesh/node` is the dreammesh node: a libp2p 3 peer that joins a cluster, runs the membership
+ * protocol (SWIM with Lifeguard, from @dreammesh/protocols, unmodified) over libp2p streams, and tells you
+ * who is alive.
  *
- * **Most of that does not exist yet.** The real node, `createDreamNode()` included, arrives with the
- * real-node issue. What runs today is its first brick:
+ * `createDreamNode(options)` loads (or creates) the node's Ed25519 identity in its data dir and returns a
+ * `DreamNode`: `start()`, `stop()`, `peerId`, `self()`, `members()`, and typed events (`DreamNodeEvents`):
+ * `member:joined`, `member:suspect`, `member:alive`, `member:dead`, `member:left`, `member:updated`.
  *
- * - `Libp2pTransport` (`createLibp2pTransport(node, init)`): the core `Transport` seam over the streams of
- *   a libp2p 3 node you bring, passing the same compliance suite as the simulator's transport
- *   (`@dreammesh/sim/compliance`, ARCHITECTURE.md rule 3). Packets and frames travel on separate streams
- *   (`PACKET_PROTOCOL`, `FRAME_PROTOCOL`), packets never dial, and every bound and drop is named and counted
- *   (`Libp2pTransportStats`).
+ * What is here so far:
+ * - the node itself (`DreamNode`): a libp2p host (tcp by default, noise, yamux, identify, ping) that dials
+ *   its bootstrap peers and every member it learns of (libp2p 3 does not auto-dial), and passes a closed
+ *   connection to membership as a hint, never a verdict;
+ * - `Libp2pTransport`: the core `Transport` seam over libp2p streams, one long-lived stream per peer and
+ *   latency class, passing the simulator's compliance suite; packets never dial;
+ * - `RealScheduler`: the core `Scheduler` on `performance.now()` and unref'd `setTimeout`;
+ * - the data dir: identity and incarnation written atomically (temp file, fsync, rename, fsync the dir),
+ *   mode 0600, so a restarted node keeps its peer id and comes back above its last incarnation.
  *
- * It also re-exports, as types, the protocol surface the node builds on: `Transport` and its handler,
- * limits and stats; `Scheduler`; `StateMachine` with its inputs and outputs (driven by the same
- * `MachineDriver` the simulator uses, docs/adr/0001); and the membership types.
+ * Still to come (issue 4): mDNS discovery, the private network (pnet) and cluster secret, gossipsub,
+ * resource sampling, the local API and the CLI.
  *
  * @example
  * ```ts
- * import { createLibp2p } from 'libp2p'
- * import { memory } from '@libp2p/memory'
- * import { noise } from '@libp2p/noise'
- * import { yamux } from '@libp2p/yamux'
- * import { createLibp2pTransport } from '@dreammesh/node'
+ * import { createDreamNode } from '@dreammesh/node'
  *
- * const node = await createLibp2p({
- *   addresses: { listen: ['/memory/a'] },
- *   transports: [memory()],
- *   connectionEncrypters: [noise()],
- *   streamMuxers: [yamux()]
+ * const node = await createDreamNode({
+ *   dataDir: '/var/lib/dreammesh',
+ *   name: 'desk',
+ *   role: 'client',
+ *   listen: ['/ip4/0.0.0.0/tcp/4711'],
+ *   bootstrap: ['/ip4/192.168.1.10/tcp/4711/p2p/12D3KooW...']
  * })
- * const transport = await createLibp2pTransport(node, { dialTimeoutMs: 2_000 })
- * transport.listen({
- *   onPacket: (from, bytes) => { console.log('packet', from, bytes.byteLength) },
- *   onFrame: (from, bytes) => { console.log('frame', from, bytes.byteLength) },
- *   onClosed: (peer) => { console.log('connection to', peer, 'closed (a hint)') }
- * })
- * transport.sendFrame('12D3KooW...', new Uint8Array([1, 2, 3])) // dials, bounded by dialTimeoutMs
- * await transport.close()
+ * node.addEventListener('member:joined', (event) => { console.log('joined:', event.detail.member.meta.name) })
+ * node.addEventListener('member:dead', (event) => { console.log('dead:', event.detail.member.meta.name) })
+ * await node.start()
+ * console.log('I am', node.peerId.toString(), 'at', node.getMultiaddrs().map(String))
+ * // ... later
+ * console.log(node.members().map(m => `${m.meta.name} ${m.state}`))
  * await node.stop()
  * ```
  */
+export { createDreamNode, DreamNode, CONFIG_PRESETS, type ConfigPresetName, type DreamNodeOptions, type StopOptions } from './node/dream-node.js'
+export type { DreamNodeEvents, MemberEventDetail } from './node/events.js'
+export { DEFAULT_LISTEN, MEMBER_DIAL_TIMEOUT_MS, MAX_ADVERTISED_ADDR_BYTES, MAX_ADVERTISED_ADDRS, MAX_CONCURRENT_MEMBER_DIALS } from './node/constants.js'
+export { RealScheduler } from './clock/real-scheduler.js'
+export { DataDirError } from './identity/data-dir.js'
+export { IDENTITY_FILE, loadOrCreateIdentity } from './identity/identity.js'
+export { INCARNATION_FILE, IncarnationStore } from './identity/incarnation.js'
+export { writeFileAtomic, CrashPoint, type AtomicWriteOptions, type AtomicWriteStep } from './identity/atomic-file.js'
+
 export {
   createLibp2pTransport,
   Libp2pTransport,
@@ -52,6 +60,7 @@ export {
 export { emptyLibp2pTransportStats, type Libp2pTransportStats } from './transport/stats.js'
 export * from './transport/constants.js'
 
+export { lanConfig, localTestConfig, wanConfig } from '@dreammesh/protocols'
 export type {
   Channel,
   Input,

@@ -1,0 +1,58 @@
+import type { Scheduler } from '@dreammesh/protocols'
+
+/**
+ * The longest delay `setTimeout` honours, in ms (2^31 - 1). A longer one fires at once (Node warns and uses
+ * 1 ms), so a far deadline is reached in hops of at most this much.
+ */
+const MAX_TIMEOUT_MS = 2_147_483_647
+
+/**
+ * The core `Scheduler` on the real clock: monotonic time from `performance.now()` and one-shot timers from
+ * `setTimeout`.
+ *
+ * - Timers are unref'd: a protocol timer alone never keeps the process alive. The node's listeners do that.
+ * - A timer never fires before its deadline. Node may run a timeout up to a millisecond early by
+ *   `performance.now()`, and then the timer re-arms for the rest, so `nowMs()` inside `fn` is at least `atMs`.
+ * - Cancelling really cancels: the timeout is cleared, and `fn` cannot run afterwards even if its timeout
+ *   was already queued. `cancelAll()` cancels every timer still pending (the node's stop).
+ */
+export class RealScheduler implements Scheduler {
+  private readonly pending = new Map<symbol, () => void>()
+
+  nowMs (): number {
+    return performance.now()
+  }
+
+  at (atMs: number, fn: () => void): () => void {
+    const key = Symbol('timer')
+    let timer: NodeJS.Timeout | undefined
+    const cancel = (): void => {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      this.pending.delete(key)
+    }
+    const arm = (): void => {
+      const delayMs = Math.min(MAX_TIMEOUT_MS, Math.max(0, atMs - this.nowMs()))
+      timer = setTimeout(() => {
+        if (!this.pending.has(key)) return
+        if (this.nowMs() < atMs) { arm(); return }
+        cancel()
+        fn()
+      }, delayMs)
+      timer.unref()
+    }
+    this.pending.set(key, cancel)
+    arm()
+    return cancel
+  }
+
+  /** Timers armed and neither fired nor cancelled. */
+  get pendingCount (): number {
+    return this.pending.size
+  }
+
+  /** Cancels every pending timer. */
+  cancelAll (): void {
+    for (const cancel of [...this.pending.values()]) cancel()
+  }
+}

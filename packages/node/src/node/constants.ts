@@ -1,0 +1,21 @@
+/**
+ * Defaults of `createDreamNode()` (ARCHITECTURE.md rule 8: a named bound on everything, units last).
+ */
+
+/** Where a node listens when not told: every IPv4 interface, a port the OS picks. */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
+
+/** How long a dial to a bootstrap peer or a learned member may take, in ms. */
+export const MEMBER_DIAL_TIMEOUT_MS = 5_000
+
+/**
+ * Listen addresses put in the member's metadata, at most. The metadata must fit one ALIVE update in one
+ * packet (`maxMetaBytes`, 1 KiB in every preset), shared with the name, tags and the state record.
+ */
+export const MAX_ADVERTISED_ADDRS = 8
+
+/** UTF-8 bytes of listen addresses put in the member's metadata, at most (see MAX_ADVERTISED_ADDRS). */
+export const MAX_ADVERTISED_ADDR_BYTES = 320
+
+/** Dials to learned members in flight at once; more wait for the next event about that member. */
+export const MAX_CONCURRENT_MEMBER_DIALS = 16
