@@ -522,8 +522,8 @@ describe('Membership (driven by a virtual-time loop)', function () {
       const summaries = a.step(1, { kind: 'message', from: 'm0001', channel: 'stream', bytes: digest }).sends.filter((x) => x.channel === 'stream')
       const hashes = summaries.flatMap((x) => Sync.decode(x.bytes).summary).filter((_, i) => i % 2 === 0)
       const records: Send[] = []
-      for (let i = 0; i < hashes.length; i += 1024) {
-        const want = Sync.encode({ version: 1, kind: SyncKind.STATE, session: 1, reply: false, buckets: [], members: [], last: i + 1024 >= hashes.length, summary: [], want: hashes.slice(i, i + 1024) })
+      for (let i = 0; i < hashes.length; i += 512) {
+        const want = Sync.encode({ version: 1, kind: SyncKind.STATE, session: 1, reply: false, buckets: [], members: [], last: i + 512 >= hashes.length, summary: [], want: hashes.slice(i, i + 512) })
         records.push(...a.step(2, { kind: 'message', from: 'm0001', channel: 'stream', bytes: want }).sends.filter((x) => x.channel === 'stream'))
       }
       return { summaries, records }
@@ -535,6 +535,16 @@ describe('Membership (driven by a virtual-time loop)', function () {
       learn(a, 1_100)
       const { summaries, records } = pullEverything(a, c)
       assert.ok(summaries.length > 0 && records.length > 1, 'summaries, then records in several chunks')
+      assertDecodable([...summaries, ...records], c)
+      assert.equal(records.flatMap((x) => Sync.decode(x.bytes).members).length, 1_101)
+    })
+
+    it('anti-entropy frames fit 4 KiB frames too (localTestConfig) for a 1,100-member view', () => {
+      const c = localTestConfig()
+      const a = lone('a', c)
+      learn(a, 1_100)
+      const { summaries, records } = pullEverything(a, c)
+      assert.ok(summaries.every((x) => x.bytes.length <= c.maxFrameBytes) && records.every((x) => x.bytes.length <= c.maxFrameBytes), 'every frame within maxFrameBytes')
       assertDecodable([...summaries, ...records], c)
       assert.equal(records.flatMap((x) => Sync.decode(x.bytes).members).length, 1_101)
     })

@@ -19,11 +19,11 @@ import { encodeRecord } from './records.js'
 /** The field number of `Sync.members` (see membership.proto). */
 const MEMBERS_FIELD = 6
 
-/** Room kept in each frame for the Sync header: bucket indexes, wants and the scalar fields. */
-const SYNC_HEADER_RESERVE_BYTES = 256 * 3 + 64
+/** Room kept in each frame for the Sync header's scalar fields (version, kind, session, reply, last). */
+const SYNC_SCALARS_BYTES = 32
 
-/** Wants per STATE chunk: 5 bytes each on the wire. */
-const WANTS_PER_CHUNK = 1024
+/** A fixed32 entry (a summary number or a want) costs its tag and four bytes. */
+const FIXED32_ENTRY_BYTES = 5
 
 interface Outbound {
   peer: NodeId
@@ -162,7 +162,9 @@ export class AntiEntropy {
     ctx.deadlines.set(`xi:${key}`, ctx.nowMs + ctx.config.syncTimeoutMs)
     const pairs: number[] = []
     for (const m of inBuckets) pairs.push(m.idHash, versionHash(m))
-    const perChunk = MAX_SYNC_SUMMARY
+    // Every chunk fits maxFrameBytes: the first carries the bucket indexes (up to 3 bytes each) too.
+    const room = ctx.config.maxFrameBytes - SYNC_SCALARS_BYTES - ctx.table.buckets * 3
+    const perChunk = Math.max(2, Math.min(MAX_SYNC_SUMMARY, 2 * Math.floor(room / (2 * FIXED32_ENTRY_BYTES))))
     const chunks = Math.max(1, Math.ceil(pairs.length / perChunk))
     for (let i = 0; i < chunks; i++) {
       const part = pairs.slice(i * perChunk, (i + 1) * perChunk)
@@ -208,10 +210,16 @@ export class AntiEntropy {
     return out
   }
 
-  /** Sends `records` (and `want`) as STATE chunks within the frame bound; the last chunk has `last` set. */
+  /**
+   * Sends `want` and then `records` as STATE chunks, each within `maxFrameBytes` and the wire's entry limits;
+   * the last chunk has `last` set. Wants and records travel in separate chunks, so neither eats the other's room.
+   */
   private sendRecords (to: NodeId, session: number, reply: boolean, records: Member[], want: number[]): void {
     const ctx = this.ctx
-    const budget = ctx.config.maxFrameBytes - SYNC_HEADER_RESERVE_BYTES - WANTS_PER_CHUNK * 5
+    const budget = ctx.config.maxFrameBytes - SYNC_SCALARS_BYTES
+    const wantsPerChunk = Math.max(1, Math.min(MAX_SYNC_WANT, Math.floor(budget / FIXED32_ENTRY_BYTES)))
+    const wantChunks: number[][] = []
+    for (let i = 0; i < want.length; i += wantsPerChunk) wantChunks.push(want.slice(i, i + wantsPerChunk))
     const chunks: Uint8Array[][] = [[]]
     let used = 0
     for (const m of records) {
@@ -225,13 +233,17 @@ export class AntiEntropy {
       chunks[chunks.length - 1].push(rec)
       used += cost
     }
-    while (chunks.length * WANTS_PER_CHUNK < want.length) chunks.push([])
+    if (chunks[chunks.length - 1].length === 0 && (chunks.length > 1 || wantChunks.length > 0)) chunks.pop()
     count(ctx, 'syncs.records.sent', records.length)
-    chunks.forEach((parts, i) => {
-      const wants = want.slice(i * WANTS_PER_CHUNK, (i + 1) * WANTS_PER_CHUNK)
-      const header = this.frame(SyncKind.STATE, session, reply, [], [], wants, i === chunks.length - 1)
+    const total = wantChunks.length + chunks.length
+    let sent = 0
+    for (const wants of wantChunks) {
+      ctx.sends.push({ to, channel: 'stream', bytes: this.frame(SyncKind.STATE, session, reply, [], [], wants, ++sent === total) })
+    }
+    for (const parts of chunks) {
+      const header = this.frame(SyncKind.STATE, session, reply, [], [], [], ++sent === total)
       ctx.sends.push({ to, channel: 'stream', bytes: spliceRepeated(header, MEMBERS_FIELD, parts) })
-    })
+    }
   }
 
   private frame (kind: SyncKind, session: number, reply: boolean, buckets: number[], summary: number[], want: number[], last: boolean): Uint8Array {

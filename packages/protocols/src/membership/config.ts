@@ -142,6 +142,8 @@ export function configProblems (c: MembershipConfig): string[] {
   if (c.suspicionMaxTimeoutMult < 1) problems.push('suspicionMaxTimeoutMult must be at least 1')
   if (c.maxPacketBytes < 512) problems.push('maxPacketBytes must be at least 512 to carry one full ALIVE update')
   if (c.maxFrameBytes < c.maxPacketBytes) problems.push('maxFrameBytes must be at least maxPacketBytes')
+  // An anti-entropy frame must hold at least one whole record: a 128-byte id, the metadata, and headers.
+  if (c.maxFrameBytes < c.maxMetaBytes + 256) problems.push('maxFrameBytes must hold one member record (maxMetaBytes plus 256 bytes)')
   if (c.digestBuckets > 256) problems.push('digestBuckets must be at most 256 (the wire limit)')
   // A DIGEST carries one uint32 per bucket: up to 6 bytes each with its tag, plus the header.
   if (c.digestBuckets * 6 + 64 > c.maxFrameBytes) problems.push('a digest of digestBuckets must fit maxFrameBytes (6 bytes a bucket plus 64)')
