@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import { Xoshiro128 } from '../src/core/rng.js'
+import { localTestConfig, type MembershipConfig } from '../src/membership/config.js'
+import { Membership } from '../src/membership/membership.js'
+import { Packet, PacketKind, Role, UpdateKind, type Meta, type Update } from '../src/wire/codec.js'
 import { Loop } from './support/loop.js'
 
 /**
@@ -66,3 +69,40 @@ function mutate (rng: Xoshiro128, bytes: Uint8Array, other: Uint8Array): Uint8Ar
       return out
   }
 }
+
+describe('forged or runaway news from an admitted peer', () => {
+  const cfg = localTestConfig()
+  const metaOf = (name: string): Meta => ({ name, role: Role.SERVER, addrs: [], tags: [], state: new Uint8Array(0) })
+  const gossipOf = (updates: Update[]): Uint8Array => Packet.encode({ version: 1, kind: PacketKind.GOSSIP, seq: 0, target: '', targetHash: 0, updates })
+  const alive = (node: string, incarnation = 0): Update => ({ kind: UpdateKind.ALIVE, node, incarnation, from: '', metaVersion: 0, meta: metaOf(node) })
+  const machine = (id: string, config: MembershipConfig = cfg): Membership =>
+    new Membership({ id, meta: { name: id, role: 'server', addrs: [], tags: [], state: new Uint8Array(0) }, rng: new Xoshiro128(7), config, nowMs: 0 })
+
+  it('a DEAD at an incarnation never announced is checked with a probe, not adopted', () => {
+    const a = machine('a')
+    a.step(1, { kind: 'message', from: 'b', channel: 'packet', bytes: gossipOf([alive('b'), alive('victim')]) })
+    const forged: Update = { kind: UpdateKind.DEAD, node: 'victim', incarnation: 0xffffffff, from: 'b', metaVersion: 0 }
+    const out = a.step(2, { kind: 'message', from: 'b', channel: 'packet', bytes: gossipOf([forged]) })
+    assert.equal(a.member('victim')?.state, 'alive', 'not evicted')
+    assert.equal(a.member('victim')?.incarnation, 0)
+    const ping = out.sends.find((s) => s.to === 'victim' && s.channel === 'packet')
+    assert.ok(ping !== undefined, 'the claim is verified by probing the victim')
+    assert.equal(Packet.decode(ping.bytes).kind, PacketKind.PING)
+  })
+
+  it('a forged accusation far above our incarnation is refuted from our own count', () => {
+    const v = machine('victim')
+    const forged: Update = { kind: UpdateKind.SUSPECT, node: 'victim', incarnation: 0xfffffff0, from: 'b', metaVersion: 0 }
+    const out = v.step(1, { kind: 'message', from: 'b', channel: 'packet', bytes: gossipOf([forged]) })
+    assert.deepEqual(out.events.filter((e) => e.type === 'refuted').map((e) => e.type === 'refuted' && e.incarnation), [1])
+    assert.equal(v.incarnation, 1, 'one step up, so the victim can keep refuting')
+  })
+
+  it('news of more members than maxMembers is dropped and counted', () => {
+    const a = machine('a', { ...cfg, maxMembers: 10 })
+    const flood = Array.from({ length: 40 }, (_, i) => alive(`ghost-${i}`))
+    for (let i = 0; i < flood.length; i += 20) a.step(1 + i, { kind: 'message', from: 'b', channel: 'packet', bytes: gossipOf(flood.slice(i, i + 20)) })
+    assert.equal(a.members().length, 9, 'the table holds maxMembers, self included')
+    assert.equal(a.counters()['dropped.member-limit'], 31)
+  })
+})

@@ -7,6 +7,9 @@
  */
 interface Entry<K> { atMs: number, key: K, gen: number }
 
+/** Stale heap entries tolerated beyond twice the live ones before the heap is rebuilt. */
+const COMPACT_SLACK = 1024
+
 export class Deadlines<K> {
   private readonly heap: Array<Entry<K>> = []
   private readonly live = new Map<K, Entry<K>>()
@@ -22,6 +25,9 @@ export class Deadlines<K> {
     const entry = { atMs, key, gen: ++this.gen }
     this.live.set(key, entry)
     this.push(entry)
+    // Stale entries wait in the heap until their time; when rearming outpaces that (a flood of news that
+    // keeps resetting far-off deadlines), rebuild from the live entries so the heap stays O(live).
+    if (this.heap.length > 2 * this.live.size + COMPACT_SLACK) this.compact()
   }
 
   delete (key: K): void {
@@ -53,6 +59,11 @@ export class Deadlines<K> {
       if (top === undefined || this.live.get(top.key) === top) return
       this.pop()
     }
+  }
+
+  private compact (): void {
+    this.heap.length = 0
+    for (const e of this.live.values()) this.push(e)
   }
 
   private push (e: Entry<K>): void {

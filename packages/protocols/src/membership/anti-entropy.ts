@@ -177,7 +177,8 @@ export class AntiEntropy {
     const o = this.outbound.get(s.session)
     if (o === undefined || o.peer !== from) { drop(ctx, from, 'unknown-session', `SUMMARY for session ${s.session}`); return }
     o.buckets ??= s.buckets
-    for (let i = 0; i + 1 < s.summary.length; i += 2) o.theirs.set(s.summary[i], s.summary[i + 1])
+    // A responder cannot summarise more members than anyone may remember: past that, its chunks are ignored.
+    for (let i = 0; i + 1 < s.summary.length && o.theirs.size < ctx.config.maxMembers; i += 2) o.theirs.set(s.summary[i], s.summary[i + 1])
     if (!s.last) return
     if (o.buckets.length === 0) { this.finish(s.session, o); return }
     // Push what differs or they lack; ask for what differs or we lack.

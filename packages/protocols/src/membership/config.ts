@@ -30,9 +30,9 @@ export interface MembershipConfig {
   pushPullIntervalMs: number
   /** Time between anti-entropy rounds while the last round changed something (after a heal, a join). */
   pushPullFastIntervalMs: number
-  /** An anti-entropy session with no progress for this long is abandoned. */
+  /** An anti-entropy session not finished this long after it opened is abandoned. */
   syncTimeoutMs: number
-  /** How many anti-entropy sessions a member answers at once; more are refused. */
+  /** How many anti-entropy sessions a member holds open at once; more are answered pull-only. */
   maxInboundSyncs: number
   /** Digest buckets in an anti-entropy round: the granularity of what is re-sent when views differ. */
   digestBuckets: number
@@ -50,6 +50,11 @@ export interface MembershipConfig {
   joinRetryIntervalMs: number
   /** The most seeds one join contacts. */
   maxJoinSeeds: number
+  /**
+   * The most members remembered (dead and left included). News of new members past it is dropped and
+   * counted, so a misbehaving peer cannot grow the table, and with it N in every timeout, without bound.
+   */
+  maxMembers: number
   /** The longest member name, in UTF-8 bytes. */
   maxNameBytes: number
   /** The largest owner-versioned state record (resources, health), in bytes. */
@@ -85,6 +90,7 @@ export function lanConfig (): MembershipConfig {
     deadRetentionMs: 120_000,
     joinRetryIntervalMs: 1_000,
     maxJoinSeeds: 3,
+    maxMembers: 16_384,
     maxNameBytes: 64,
     maxStateBytes: 512,
     maxMetaBytes: 1_024

@@ -14,6 +14,12 @@ function newsVersion (u: WireUpdate): string {
   return `${u.kind}:${u.incarnation}:${u.metaVersion}`
 }
 
+/**
+ * The largest jump above our own incarnation we follow when refuting: enough for a member that restarted
+ * without its persisted count, and far short of the range a forged claim could exhaust.
+ */
+const MAX_INCARNATION_JUMP = 65_536
+
 /** The largest incarnation the wire carries; a member at it can no longer refute. */
 const MAX_INCARNATION = 0xffffffff
 
@@ -76,8 +82,13 @@ export class News {
   /** Raise our incarnation past `seen` and announce we are alive (SWIM section 4.2). */
   refute (seen: number, accuser: NodeId): boolean {
     const ctx = this.ctx
-    if (ctx.leaving || seen >= MAX_INCARNATION) return false
-    ctx.table.change(ctx.self, { incarnation: Math.max(ctx.self.incarnation, seen) + 1 })
+    if (ctx.leaving) return false
+    const own = ctx.self.incarnation
+    // Only we raise our incarnation, so a claim far above it is forged: refute from our own count, or a
+    // single message could push us to the top of the range, where we could never refute again.
+    const base = seen > own && seen - own <= MAX_INCARNATION_JUMP ? seen : own
+    if (base + 1 > MAX_INCARNATION) return false
+    ctx.table.change(ctx.self, { incarnation: base + 1 })
     ctx.health.apply(1)
     count(ctx, 'refutations')
     ctx.events.push({ type: 'refuted', incarnation: ctx.self.incarnation, accuser })
@@ -124,6 +135,10 @@ export class News {
     if (!decoded.ok) { drop(ctx, from, decoded.reason, decoded.detail); return false }
     const meta = fromWireMeta(decoded.value)
     if (m === undefined) {
+      if (ctx.table.size >= ctx.config.maxMembers) {
+        drop(ctx, from, 'member-limit', `already ${ctx.table.size} members, the most maxMembers allows`)
+        return false
+      }
       const added = ctx.table.add(u.node, 'alive', u.incarnation, u.metaVersion, meta, ctx.nowMs)
       this.onNewMember(added.id)
       ctx.events.push({ type: 'joined', member: ctx.table.view(added) })
@@ -164,6 +179,13 @@ export class News {
     }
     const m = ctx.table.get(u.node)
     if (m === undefined || u.incarnation < m.incarnation) return false
+    if (u.incarnation > m.incarnation) {
+      // Only the member raises its incarnation, and it does so by announcing itself alive. An accusation at
+      // an incarnation we never heard of is checked, not adopted: else one forged message at the top of the
+      // range would evict a member it could never refute.
+      if (m.state === 'alive' || m.state === 'suspect') this.verify(m)
+      return false
+    }
     if (m.state === 'suspect') {
       if (via === 'sync') return false
       const s = this.suspicions.get(m.id)
@@ -190,7 +212,7 @@ export class News {
     }
     const m = ctx.table.get(u.node)
     if (m === undefined || u.incarnation < m.incarnation || m.state === 'dead' || m.state === 'left') return false
-    if (via === 'sync' && m.state === 'alive') {
+    if (u.incarnation > m.incarnation || (via === 'sync' && m.state === 'alive')) {
       this.verify(m)
       return false
     }
@@ -206,6 +228,11 @@ export class News {
     }
     const m = ctx.table.get(u.node)
     if (m === undefined || u.incarnation < m.incarnation || m.state === 'left') return false
+    if (u.incarnation > m.incarnation) {
+      // A leave at an incarnation we never heard of is checked, not adopted (see `suspect`).
+      if (m.state === 'alive' || m.state === 'suspect') this.verify(m)
+      return false
+    }
     ctx.table.change(m, { state: 'left', incarnation: u.incarnation, sinceMs: ctx.nowMs })
     this.clearTimers(m.id)
     ctx.deadlines.set(`r:${m.id}`, ctx.nowMs + ctx.config.deadRetentionMs)
