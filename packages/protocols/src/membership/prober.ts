@@ -16,7 +16,8 @@ interface Probe {
   incarnation: number
   urgent: boolean
   acked: boolean
-  nacks: number
+  /** Relays that answered NACK, each counted once (a duplicated packet must not count twice). */
+  nackers: Set<NodeId>
   expectedNacks: number
   /** False until the direct PING timed out and the indirect probes went out. */
   indirect: boolean
@@ -28,6 +29,8 @@ interface Relay {
   requester: NodeId
   seq: number
   targetHash: number
+  /** The NACK went out; the relay still forwards a late ACK until the requester's deadline has passed. */
+  nacked: boolean
 }
 
 /** The most indirect probes this member runs for others at once; more PING_REQs are dropped. */
@@ -96,7 +99,7 @@ export class Prober {
       case PacketKind.ACK: this.ack(p); return
       case PacketKind.NACK: {
         const probe = this.probes.get(p.seq)
-        if (probe !== undefined && probe.targetHash === p.targetHash) probe.nacks++
+        if (probe !== undefined && probe.targetHash === p.targetHash) probe.nackers.add(from)
         return
       }
       case PacketKind.PING_REQ: this.relay(from, p); return
@@ -115,7 +118,7 @@ export class Prober {
       incarnation: m.incarnation,
       urgent,
       acked: false,
-      nacks: 0,
+      nackers: new Set(),
       expectedNacks: 0,
       indirect: false,
       deadlineMs: ctx.nowMs + ctx.health.scale(ctx.config.probeIntervalMs)
@@ -157,7 +160,7 @@ export class Prober {
     const ctx = this.ctx
     this.finish(probe)
     // Lifeguard 3.2: missing NACKs mean our own links are failing, so we are the likelier culprit.
-    ctx.health.apply(probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1)
+    ctx.health.apply(probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nackers.size) : 1)
     count(ctx, 'probes.failed')
     const m = ctx.table.get(probe.target)
     // A target that refuted while we probed it is past what this probe tested (memberlist does the same).
@@ -168,6 +171,7 @@ export class Prober {
     const ctx = this.ctx
     const relay = this.relays.get(p.seq)
     if (relay !== undefined) {
+      if (relay.targetHash !== p.targetHash) return
       this.relays.delete(p.seq)
       ctx.deadlines.delete(`rl:${p.seq}`)
       this.gossip.send(relay.requester, PacketKind.ACK, relay.seq, relay.targetHash, [])
@@ -187,7 +191,7 @@ export class Prober {
     const m = ctx.table.get(p.target)
     const seq = this.nextSeq()
     const targetHash = m?.idHash ?? fnv1a32(p.target)
-    this.relays.set(seq, { requester: from, seq: p.seq, targetHash })
+    this.relays.set(seq, { requester: from, seq: p.seq, targetHash, nacked: false })
     this.gossip.send(p.target, PacketKind.PING, seq, targetHash, m !== undefined ? this.buddy(m, false) : [])
     ctx.deadlines.set(`rl:${seq}`, ctx.nowMs + ctx.config.probeTimeoutMs * RELAY_TIMEOUT_SHARE)
   }
@@ -195,8 +199,14 @@ export class Prober {
   private relayTimeout (seq: number): void {
     const relay = this.relays.get(seq)
     if (relay === undefined) return
-    this.relays.delete(seq)
+    if (relay.nacked) {
+      this.relays.delete(seq)
+      return
+    }
+    relay.nacked = true
     this.gossip.send(relay.requester, PacketKind.NACK, relay.seq, relay.targetHash, [])
+    // Keep forwarding a late ACK for as long as the requester may still use it (memberlist does the same).
+    this.ctx.deadlines.set(`rl:${seq}`, this.ctx.nowMs + this.ctx.config.probeTimeoutMs)
   }
 
   private finish (probe: Probe): void {

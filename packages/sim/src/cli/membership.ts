@@ -1,5 +1,6 @@
 import { flagHelp, parseFlags, UsageError, type FlagSpec } from '../cli-args.js'
 import { RUN_DEFAULTS, runMembership, type MembershipRunOptions, type MembershipRunResult } from '../scenarios/membership-run.js'
+import { BROKEN_VARIANTS } from '../scenarios/variants.js'
 import type { Command } from './index.js'
 import { ProgressBar } from './progress.js'
 
@@ -18,10 +19,17 @@ const flags: FlagSpec[] = [
   { name: 'pause-share', kind: 'fraction', help: 'share of members that pause (default 0.01, at least one)' },
   { name: 'partition', kind: 'choice', choices: ['none', 'split', 'isolate', 'asymmetric'], help: 'a partition in the middle of the safety phase, healed after (default none)' },
   { name: 'duration', kind: 'duration', min: 1, help: 'total virtual time, e.g. 600s or 10m (default 120s)' },
-  { name: 'liveness', kind: 'duration', min: 0, help: 'the final fault-free phase (default 30s)' },
+  { name: 'liveness', kind: 'duration', min: 0, help: 'the final phase without crashes, pauses or partitions; loss and delay stay (default 30s)' },
   { name: 'joins', kind: 'int', min: 0, max: 1000, help: 'members that join the converged cluster one by one (default 0)' },
   { name: 'drift-ppm', kind: 'number', min: 0, max: 100000, help: 'clock rate spread, ± parts per million (default 100)' },
-  { name: 'variant', kind: 'choice', choices: ['suspicion-zero', 'no-refutation'], help: 'a deliberately broken protocol, to watch the checks fire' },
+  {
+    name: 'variant',
+    kind: 'choice',
+    choices: BROKEN_VARIANTS,
+    help: 'a deliberately broken protocol, to watch the checks fire: suspicion-zero (suspicions end at once: refutation, ' +
+      'and accuracy under loss), no-refutation (members never refute: refutation, convergence), slow-suspicion (50× the ' +
+      'suspicion multiplier: completeness with --crash)'
+  },
   { name: 'json', kind: 'boolean', help: 'print one JSON object instead of the table' }
 ]
 
@@ -37,9 +45,10 @@ export const membershipCommand: Command = {
     'Usage: dreammesh-sim membership --nodes N [flags]',
     '',
     'Runs N unmodified membership state machines on a simulated network: a cold start, a safety phase with the',
-    'faults you ask for (invariants checked on every event), then a liveness phase with faults off in which every',
-    'view must converge within 10 s. It exits 1 if any invariant was violated, and prints the command that',
-    'replays the run.',
+    'faults you ask for (invariants checked on every event), then a liveness phase in which every view must',
+    'converge within 10 s and no reachable live member may be declared dead. The liveness phase turns off',
+    'crashes, pauses and partitions; packet loss and delay stay, as on a real LAN. It exits 1 if any invariant',
+    'was violated, and prints the command that replays the run.',
     '',
     'Flags:',
     flagHelp(flags),
@@ -96,7 +105,7 @@ function summary (r: MembershipRunResult): string {
     ['faults', `${r.faults.crashes} crashes, ${r.faults.pauses} pauses, ${r.faults.partitions} partitions, ${r.faults.joins} joins`],
     ['detection first', `p50 ${ms(r.detection.firstMs.p50)}, p99 ${ms(r.detection.firstMs.p99)} (${r.detection.firstMs.count} crashes)`],
     ['detection all', `p50 ${ms(r.detection.allMs.p50)}, p99 ${ms(r.detection.allMs.p99)}, missed ${r.detection.missed}`],
-    ['join known to all', `p50 ${ms(r.joinAllMs.p50)}, p99 ${ms(r.joinAllMs.p99)} (${r.joinAllMs.count} joins)`],
+    ['join known to all', `p50 ${ms(r.joinAllMs.p50)}, p99 ${ms(r.joinAllMs.p99)} (${r.joinAllMs.count} joins), missed ${r.joinMissed}`],
     ['false positives', String(r.falsePositives)],
     ['load per node', `${r.msgsPerNodePerSec} msgs/s, ${r.bytesPerNodePerSec} bytes/s`],
     ['converged after faults', r.converged ? `yes, after ${ms(r.convergedAfterMs)}` : 'NO'],

@@ -58,18 +58,19 @@ export class InvariantChecker {
   readonly crashes: Crash[] = []
   /** Verdicts of death against members that were neither crashed nor cut off. */
   falsePositives = 0
-  /** Global time until which each member counts as cut off or paused (not reachable). */
-  private readonly shadowUntil: Float64Array
-  /** Global time until which a member's failure to refute is excused (it paused longer than tolerable). */
-  private readonly excusedUntil: Float64Array
+  /**
+   * Per member, the global-time intervals [from, until) in which it counts as cut off (not reachable), the
+   * fault's shadow included. Verdicts within one are not blamed; verdicts before or after it are.
+   */
+  private readonly shadows: Interval[][] = []
+  /** Per member, the intervals in which its failure to refute is excused (it paused longer than tolerable). */
+  private readonly excused: Interval[][] = []
   private livenessFromMs = Infinity
   private readonly boundMs: number
   private readonly shadowMs: number
   private readonly pauseTolerance: number
 
   constructor (private readonly cluster: MembershipCluster, config: MembershipConfig) {
-    this.shadowUntil = new Float64Array(cluster.size + 1024)
-    this.excusedUntil = new Float64Array(cluster.size + 1024)
     this.boundMs = completenessBoundMs(config, cluster.size)
     this.shadowMs = faultShadowMs(config, cluster.size)
     this.pauseTolerance = pauseToleranceMs(config, cluster.size)
@@ -89,9 +90,13 @@ export class InvariantChecker {
     this.crashes.push({ index, atMs: this.cluster.nowMs, observers, deaths: new Map(), firstMs: undefined })
   }
 
-  /** Member `index` is cut off or paused until `untilMs`; verdicts about it in its shadow are not blamed. */
-  shade (index: number, untilMs: number): void {
-    this.shadowUntil[index] = Math.max(this.shadowUntil[index], untilMs + this.shadowMs)
+  /**
+   * Member `index` is cut off from now (or `fromMs`) until `untilMs`: verdicts by or about it from then until
+   * the end of the fault's shadow are not blamed, and it is not held to completeness for crashes whose
+   * bound overlaps that interval. Verdicts and crashes before the interval are judged as usual.
+   */
+  shade (index: number, untilMs: number, fromMs = this.cluster.nowMs): void {
+    addInterval(this.shadows, index, fromMs, untilMs + this.shadowMs)
   }
 
   /**
@@ -100,7 +105,7 @@ export class InvariantChecker {
    */
   paused (index: number, pauseMs: number): void {
     if (pauseMs <= this.pauseTolerance) return
-    this.excusedUntil[index] = Math.max(this.excusedUntil[index], this.cluster.nowMs + pauseMs + this.shadowMs)
+    addInterval(this.excused, index, this.cluster.nowMs, this.cluster.nowMs + pauseMs + this.shadowMs)
   }
 
   /** Checks completeness for crashes whose bound has passed. Call at the end of each phase. */
@@ -111,7 +116,8 @@ export class InvariantChecker {
       for (const observer of c.observers) {
         if (!this.cluster.isRunning(observer)) continue
         const at = c.deaths.get(observer)
-        if (this.shadowUntil[observer] > c.atMs) continue
+        // Excused only if the observer was cut off at some time within the crash's bound.
+        if (overlaps(this.shadows[observer], c.atMs, c.atMs + this.boundMs)) continue
         if (at === undefined || at - c.atMs > this.boundMs) {
           this.add({
             kind: 'completeness',
@@ -145,11 +151,11 @@ export class InvariantChecker {
       return
     }
     if (!this.cluster.isRunning(subject)) return
-    const shaded = this.shadowUntil[subject] > atMs || this.shadowUntil[observer] > atMs
+    const shaded = contains(this.shadows[subject], atMs) || contains(this.shadows[observer], atMs)
     if (shaded) return
     this.falsePositives++
     const who = { observer: this.cluster.members[observer].id, subject: event.member.id }
-    if (event.from === who.observer && this.excusedUntil[subject] <= atMs) {
+    if (event.from === who.observer && !contains(this.excused[subject], atMs)) {
       this.add({ kind: 'refutation', atMs, ...who, detail: 'a reachable live suspect did not refute before its suspicion timed out' })
     }
     if (atMs >= this.livenessFromMs) {
@@ -166,4 +172,21 @@ export class InvariantChecker {
     // Keep the report readable: the first 100 violations say everything.
     if (this.violations.length < 100) this.violations.push(v)
   }
+}
+
+/** A span of global time, [fromMs, untilMs). */
+interface Interval { fromMs: number, untilMs: number }
+
+function addInterval (table: Interval[][], index: number, fromMs: number, untilMs: number): void {
+  (table[index] ??= []).push({ fromMs, untilMs })
+}
+
+/** True if one of `intervals` holds `atMs`. */
+function contains (intervals: Interval[] | undefined, atMs: number): boolean {
+  return intervals?.some((i) => i.fromMs <= atMs && atMs < i.untilMs) ?? false
+}
+
+/** True if one of `intervals` overlaps [fromMs, untilMs]. */
+function overlaps (intervals: Interval[] | undefined, fromMs: number, untilMs: number): boolean {
+  return intervals?.some((i) => i.fromMs <= untilMs && fromMs < i.untilMs) ?? false
 }

@@ -2,6 +2,7 @@ import { lanConfig, localTestConfig, wanConfig, type MembershipConfig } from '@d
 import type { SimNetworkOptions, TransportModel } from '../network/options.js'
 import { InvariantChecker, type Violation } from './invariants.js'
 import { MembershipCluster } from './membership-cluster.js'
+import { variantConfig, type BrokenVariant } from './variants.js'
 import { percentiles, round, type Percentiles } from './stats.js'
 
 export type Preset = 'lan' | 'local' | 'wan'
@@ -29,13 +30,16 @@ export interface MembershipRunOptions {
   partition: PartitionKind
   /** Total virtual time, in seconds: cold start, then the safety phase, then the liveness phase. */
   durationSeconds: number
-  /** The liveness phase, in seconds: faults off, convergence required within 10 s. */
+  /**
+   * The liveness phase, in seconds: crashes, pauses and partitions off (loss and delay stay, on purpose),
+   * convergence required within 10 s.
+   */
   livenessSeconds: number
   /** Members that join the converged cluster one by one during the safety phase (measures joins). */
   joins: number
   driftPpm: number
-  /** A deliberately broken variant, to show the checks fire. */
-  variant?: 'suspicion-zero' | 'no-refutation'
+  /** A deliberately broken variant, to show the checks fire (see `BROKEN_VARIANTS`). */
+  variant?: BrokenVariant
   /** Called with the fraction done, for a progress bar. */
   onProgress?: (fraction: number, virtualMs: number) => void
 }
@@ -52,6 +56,8 @@ export interface MembershipRunResult {
   coldStartConvergedMs: number | null
   detection: { firstMs: Percentiles, allMs: Percentiles, missed: number }
   joinAllMs: Percentiles
+  /** Joins not known to every running member by the end of the run (they add no sample to joinAllMs). */
+  joinMissed: number
   falsePositives: number
   msgsPerNodePerSec: number
   bytesPerNodePerSec: number
@@ -126,14 +132,21 @@ export function replayCommand (o: Omit<MembershipRunOptions, 'onProgress'>): str
 
 /**
  * One membership run: a cold start of N members (all at once, joining through three seeds), a safety
- * phase with the requested faults and the invariants checked on every event, then a liveness phase with
- * faults off in which every view must converge to the truth within 10 s.
+ * phase with the requested faults and the invariants checked on every event, then a liveness phase in
+ * which every view must converge to the truth within 10 s.
+ *
+ * The liveness phase turns off crashes, pauses and partitions; packet loss and delay stay, as on a real
+ * LAN. That is deliberate and stricter than a fault-free phase: accuracy (no reachable live member declared
+ * dead) and convergence must hold under the run's loss and delay, not only on a perfect network.
+ *
+ * The invariants are those of the unbroken preset: a broken `variant` changes the members (or their
+ * config), never the bounds the checker holds them to.
  */
 export function runMembership (options: MembershipRunOptions): MembershipRunResult {
   const wallStart = performance.now()
   const { onProgress, ...o } = options
-  let config = presetConfig(o.preset)
-  if (o.variant === 'suspicion-zero') config = { ...config, suspicionMult: 1e-9 }
+  const preset = presetConfig(o.preset)
+  const config = variantConfig(preset, o.variant)
   const durationMs = o.durationSeconds * 1000
   const livenessMs = Math.min(o.livenessSeconds * 1000, durationMs)
   const cluster = new MembershipCluster({
@@ -144,7 +157,7 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
     driftPpm: o.driftPpm,
     variant: o.variant === 'no-refutation' ? 'no-refutation' : undefined
   })
-  const checker = new InvariantChecker(cluster, config)
+  const checker = new InvariantChecker(cluster, preset)
   const rng = cluster.rng.fork('faults')
   const faults: FaultCounts = { crashes: 0, pauses: 0, partitions: 0, joins: 0 }
   const progress = (): void => onProgress?.(Math.min(1, cluster.nowMs / durationMs), cluster.nowMs)
@@ -176,7 +189,7 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
   })
 
   scheduleFaults(cluster, checker, o, rng, safetyStart, livenessStart, faults)
-  const joinAll = scheduleJoins(cluster, o, rng, safetyStart, livenessStart, faults)
+  const joins = scheduleJoins(cluster, o, rng, safetyStart, livenessStart, faults)
 
   const step = Math.max(1000, Math.round(durationMs / 200))
   while (cluster.nowMs < livenessStart) {
@@ -207,6 +220,7 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
   const msgs = traffic.packetsSent + traffic.framesSent - trafficStart.packetsSent - trafficStart.framesSent
   const bytes = traffic.bytesSent - trafficStart.bytesSent
 
+  const joinAll = joins.finish()
   const first: number[] = []
   const all: number[] = []
   let missed = 0
@@ -228,6 +242,7 @@ export function runMembership (options: MembershipRunOptions): MembershipRunResu
     coldStartConvergedMs: coldStartConvergedMs === null ? null : round(coldStartConvergedMs),
     detection: { firstMs: percentiles(first), allMs: percentiles(all), missed },
     joinAllMs: percentiles(joinAll),
+    joinMissed: joins.missed(),
     falsePositives: checker.falsePositives,
     msgsPerNodePerSec: round(msgs / memberSeconds, 2),
     bytesPerNodePerSec: round(bytes / memberSeconds, 0),
@@ -306,7 +321,19 @@ function scheduleFaults (
   }
 }
 
-/** Members that join the converged cluster one at a time; returns the join-known-to-all samples (filled in as the run goes). */
+/** The joins of a run: samples filled in as the run goes, settled at its end. */
+interface JoinTracker {
+  /** Settles the joins still pending (see `scheduleJoins`) and returns every join-known-to-all sample. */
+  finish: () => number[]
+  /** Joins started but never known to all running members (call after `finish`). */
+  missed: () => number
+}
+
+/**
+ * Members that join the converged cluster one at a time. A join counts once every running member has
+ * announced it; a join still short of that at the end is settled then (known by every member still running,
+ * e.g. after the last holdout crashed, it counts, at the latest of their times), or else counted as missed.
+ */
 function scheduleJoins (
   cluster: MembershipCluster,
   o: Omit<MembershipRunOptions, 'onProgress'>,
@@ -314,16 +341,30 @@ function scheduleJoins (
   fromMs: number,
   toMs: number,
   faults: FaultCounts
-): number[] {
+): JoinTracker {
   const samples: number[] = []
-  if (o.joins <= 0) return samples
+  const pending = new Map<string, { atMs: number, seen: Map<number, number> }>()
+  let missed = 0
+  const tracker: JoinTracker = {
+    finish: () => {
+      const running = cluster.running()
+      for (const [id, p] of pending) {
+        const times = running.filter((i) => cluster.members[i].id !== id).map((i) => p.seen.get(i))
+        if (times.length > 0 && times.every((t) => t !== undefined)) samples.push(Math.max(...(times as number[])) - p.atMs)
+        else missed++
+      }
+      pending.clear()
+      return samples
+    },
+    missed: () => missed
+  }
+  if (o.joins <= 0) return tracker
   const gap = (toMs - fromMs) / (o.joins + 1)
-  const pending = new Map<string, { atMs: number, seen: Set<number> }>()
   cluster.onEvent((observer, event, atMs) => {
     if (event.type !== 'joined') return
     const p = pending.get(event.member.id)
     if (p === undefined) return
-    p.seen.add(observer)
+    if (!p.seen.has(observer)) p.seen.set(observer, atMs)
     const running = cluster.running()
     if (running.every((i) => cluster.members[i].id === event.member.id || p.seen.has(i))) {
       samples.push(atMs - p.atMs)
@@ -335,10 +376,10 @@ function scheduleJoins (
     // Seeds: three random members of the converged cluster.
     const seeds = [0, 1, 2].map(() => cluster.members[rng.int(o.nodes)].id)
     cluster.queue.at(fromMs + gap * (k + 1), () => {
-      pending.set(cluster.members[index].id, { atMs: cluster.nowMs, seen: new Set() })
+      pending.set(cluster.members[index].id, { atMs: cluster.nowMs, seen: new Map() })
       cluster.start(index, seeds)
       faults.joins++
     })
   }
-  return samples
+  return tracker
 }
