@@ -42,9 +42,13 @@
  * await node.stop()
  * ```
  */
-export { createDreamNode, DreamNode, CONFIG_PRESETS, type ConfigPresetName, type DreamNodeOptions, type StopOptions } from './node/dream-node.js'
+export { createDreamNode, DreamNode, NodeConfigError, CONFIG_PRESETS, type ConfigPresetName, type DreamNodeOptions, type StopOptions } from './node/dream-node.js'
 export type { DreamNodeEvents, MemberEventDetail } from './node/events.js'
 export { DEFAULT_LISTEN, MEMBER_DIAL_TIMEOUT_MS, MAX_ADVERTISED_ADDR_BYTES, MAX_ADVERTISED_ADDRS, MAX_CONCURRENT_MEMBER_DIALS } from './node/constants.js'
+export * from './secret/index.js'
+export { lockDataDir, DataDirLockedError, LOCK_FILE, type DataDirLock } from './identity/lock.js'
+export { NameTakenError, NAME_CLAIM_WINDOW_MS } from './node/name-guard.js'
+export { createHost, type DreamHost, type HostInit, type HostServices, MDNS_QUERY_INTERVAL_MS, MAX_CONNECTIONS, INBOUND_CONNECTIONS_PER_HOST_PER_S, MAX_GOSSIP_RPC_BYTES } from './host/libp2p-host.js'
 export { RealScheduler } from './clock/real-scheduler.js'
 export { DataDirError } from './identity/data-dir.js'
 export { IDENTITY_FILE, loadOrCreateIdentity } from './identity/identity.js'

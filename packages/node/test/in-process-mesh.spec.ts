@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memory } from '@libp2p/memory'
 import { localTestConfig } from '@dreammesh/protocols'
-import { createDreamNode, type DreamNode } from '../src/index.js'
+import { createDreamNode, generateClusterCode, type DreamNode } from '../src/index.js'
 
 /**
  * Issue 4, section 5, "in one process": 10 real nodes (libp2p 3, noise, yamux, identify, ping) over
@@ -16,6 +16,9 @@ const NODES = 10
 const CONVERGE_BUDGET_MS = 10_000
 /** Granularity of polling, in ms. */
 const POLL_MS = 20
+
+/** Every node of this mesh holds the same code, so the whole mesh runs behind pnet. */
+const CODE = generateClusterCode().text
 
 /** Memory addresses live in one process-wide table: unique per run. */
 const RUN = `dreammesh-mesh-${process.pid}-${Date.now().toString(36)}`
@@ -56,6 +59,8 @@ describe('in-process mesh: 10 real nodes over @libp2p/memory', function () {
       listen: [`/memory/${RUN}-${index}`],
       transports: [memory()],
       bootstrap,
+      cluster: CODE,
+      mdns: false,
       dialTimeoutMs: 2_000
     })
     running.add(node)

@@ -19,3 +19,12 @@ export const MAX_ADVERTISED_ADDR_BYTES = 320
 
 /** Dials to learned members in flight at once; more wait for the next event about that member. */
 export const MAX_CONCURRENT_MEMBER_DIALS = 16
+
+/** How often the node re-dials live members it has no connection to (after a partition heals), in ms. */
+export const RECONNECT_INTERVAL_MS = 2_000
+
+/** A graceful leave keeps the node running at least this long so the news spreads, in ms. */
+export const LEAVE_GRACE_MIN_MS = 500
+
+/** ... and at least this many gossip rounds of the membership config. */
+export const LEAVE_GRACE_GOSSIP_ROUNDS = 10

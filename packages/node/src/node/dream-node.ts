@@ -1,44 +1,67 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { identify } from '@libp2p/identify'
 import { TypedEventEmitter, type PeerId, type Startable } from '@libp2p/interface'
-import { noise } from '@libp2p/noise'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import type { Libp2pOptions } from 'libp2p'
+import { Registry } from 'prom-client'
 import {
   lanConfig, localTestConfig, MachineDriver, Membership, wanConfig, Xoshiro128,
-  type MemberRole, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
+  type MemberMeta, type MemberRole, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
 } from '@dreammesh/protocols'
 import { RealScheduler } from '../clock/real-scheduler.js'
+import { createHost, type DreamHost } from '../host/libp2p-host.js'
 import { openDataDir } from '../identity/data-dir.js'
 import { loadOrCreateIdentity } from '../identity/identity.js'
 import { IncarnationStore } from '../identity/incarnation.js'
+import { clusterIdOfAdmission, type Admission } from '../secret/admission.js'
+import { parseClusterCode } from '../secret/cluster-code.js'
+import { loadClusterCode } from '../secret/secret-store.js'
 import { createLibp2pTransport, type Libp2pTransport } from '../transport/libp2p-transport.js'
 import { advertisedAddrs, P2P_CODE, peerIdOf } from './addrs.js'
-import { DEFAULT_LISTEN, MEMBER_DIAL_TIMEOUT_MS, MAX_CONCURRENT_MEMBER_DIALS } from './constants.js'
+import { DEFAULT_LISTEN, LEAVE_GRACE_MIN_MS, LEAVE_GRACE_GOSSIP_ROUNDS, MEMBER_DIAL_TIMEOUT_MS, RECONNECT_INTERVAL_MS } from './constants.js'
 import { MEMBER_EVENT_NAMES, type DreamNodeEvents } from './events.js'
+import { MemberDialer } from './member-dialer.js'
+import { NameGuard } from './name-guard.js'
 
 /** The membership config presets by name (see @dreammesh/protocols' config.ts for what each is for). */
 export const CONFIG_PRESETS = { lan: lanConfig, wan: wanConfig, 'local-test': localTestConfig } as const
 export type ConfigPresetName = keyof typeof CONFIG_PRESETS
 
+/** A node that cannot start as asked: its message is for a person (the CLI prints it, no stack trace). */
+export class NodeConfigError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'NodeConfigError'
+  }
+}
+
 export interface DreamNodeOptions {
   /**
-   * Where the node keeps what must survive a restart: its Ed25519 identity (`identity.key`) and its
-   * membership incarnation (`incarnation.json`), both mode 0600. Created (mode 0700) if missing; a dir that
-   * cannot be written fails `createDreamNode()` with a `DataDirError`.
+   * Where the node keeps what must survive a restart: its Ed25519 identity (`identity.key`), its membership
+   * incarnation (`incarnation.json`) and the cluster secret (`cluster.secret`), all mode 0600. Created
+   * (mode 0700) if missing; a dir that cannot be written fails `createDreamNode()` with a `DataDirError`.
    */
   dataDir: string
-  /** The member name others see. @default os.hostname() */
+  /** The member name others see; unique in the cluster. @default os.hostname() */
   name?: string
   /** Equal standing in every protocol; what it is for is placement's business. @default 'server' */
   role?: MemberRole
-  /** Capability tags gossiped with the member ("gpu", "display:0", user tags). @default [] */
+  /** Capability tags gossiped with the member ("gpu", user tags). @default [] */
   tags?: string[]
+  /**
+   * The cluster code (from `dreammesh init`, or `generateClusterCode()`), when the data dir has none yet or
+   * to check it against the stored one. Without it, the code stored in the data dir is used. Peers without
+   * the code cannot complete a connection (libp2p pnet).
+   */
+  cluster?: string
+  /**
+   * Admit anyone who can reach the node: no private network. For demos on a trusted network only; the CLI
+   * prints a warning. Cannot be combined with `cluster`.
+   * @default false
+   */
+  insecureOpen?: boolean
   /** A membership preset name, or a whole config (start from a preset and change fields). @default 'lan' */
   config?: ConfigPresetName | MembershipConfig
   /** Multiaddrs to listen on. @default DEFAULT_LISTEN (`/ip4/0.0.0.0/tcp/0`) */
@@ -48,20 +71,24 @@ export interface DreamNodeOptions {
    * to run real nodes in one process without a network. @default [tcp()]
    */
   transports?: Libp2pOptions['transports']
+  /** Find peers on the LAN with mDNS (under the cluster's own service name) and dial them. @default true */
+  mdns?: boolean
   /**
    * Peers to join through, as multiaddrs ending in `/p2p/<peer id>` (without it, the address is dialed
-   * first to learn who answers). A node with none waits to be joined. If none can be reached at start, the
-   * join is retried every `joinRetryIntervalMs` while no member is known.
+   * first to learn who answers). If none can be reached at start, the join is retried every
+   * `joinRetryIntervalMs` while no member is known.
    */
   bootstrap?: string[]
   /** How long one dial may take (bootstrap peers, learned members, membership's frames), in ms. @default MEMBER_DIAL_TIMEOUT_MS (5,000) */
   dialTimeoutMs?: number
+  /** Where the node registers its metrics (membership, libp2p's own). @default a new prom-client Registry */
+  registry?: Registry
 }
 
 export interface StopOptions {
   /**
    * Reset every connection instead of closing it gracefully, as the kernel of a killed process would. Either
-   * way, no leave is announced: peers find out through the closed connections and SWIM.
+   * way, no leave is announced (that is `leave()`): peers find out through the closed connections and SWIM.
    * @default false
    */
   abortConnections?: boolean
@@ -70,47 +97,64 @@ export interface StopOptions {
 type Phase = 'created' | 'starting' | 'started' | 'stopped'
 
 /**
- * A dreammesh node: a libp2p 3 host (noise, yamux, identify, ping) carrying the unmodified `Membership`
- * state machine through the same `MachineDriver` the simulator uses, on the real clock.
+ * A dreammesh node: a libp2p 3 host (tcp, pnet, noise, yamux, identify, ping, gossipsub, mDNS) carrying the
+ * unmodified `Membership` state machine through the same `MachineDriver` the simulator uses, on the real
+ * clock.
  *
- * Made by `createDreamNode()`; single use: after `stop()`, make a new one on the same data dir to restart.
+ * Made by `createDreamNode()`; single use: after `stop()` or `leave()`, make a new one on the same data dir
+ * to restart.
  */
 export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Startable {
   /** The node's identity, loaded from (or created in) the data dir. */
   readonly peerId: PeerId
   readonly config: MembershipConfig
+  /** The cluster's public name: a fingerprint of its code, or `open`. */
+  readonly clusterId: string
+  /** Where the node's metrics live (`/metrics` serves it). */
+  readonly registry: Registry
   private phase: Phase = 'created'
   private readonly scheduler = new RealScheduler()
   private readonly incarnations: IncarnationStore
-  private readonly dialing = new Set<NodeId>()
-  /** Members waiting for a dial slot, at most one entry each. */
-  private readonly dialQueue = new Set<NodeId>()
-  private libp2pNode: Libp2p | undefined
+  private host: DreamHost | undefined
   private transport: Libp2pTransport | undefined
   private membership: Membership | undefined
   private driver: MachineDriver<MembershipCommand, MembershipEvent> | undefined
+  private dialer: MemberDialer | undefined
+  private nameGuard: NameGuard | undefined
+  private reconnectTimer: ReturnType<typeof setInterval> | undefined
   private readonly dialTimeoutMs: number
   private starting: Promise<void> | undefined
 
   /** Use `createDreamNode()`. */
-  constructor (private readonly options: DreamNodeOptions, private readonly privateKey: Awaited<ReturnType<typeof loadOrCreateIdentity>>) {
+  constructor (
+    private readonly options: DreamNodeOptions,
+    private readonly privateKey: Awaited<ReturnType<typeof loadOrCreateIdentity>>,
+    private readonly admission: Admission
+  ) {
     super()
     this.peerId = peerIdFromPrivateKey(privateKey)
     const config = options.config ?? 'lan'
     this.config = typeof config === 'string' ? presetConfig(config) : config
     this.dialTimeoutMs = options.dialTimeoutMs ?? MEMBER_DIAL_TIMEOUT_MS
     this.incarnations = new IncarnationStore(options.dataDir)
+    this.clusterId = clusterIdOfAdmission(admission)
+    this.registry = options.registry ?? new Registry()
   }
 
   /** The libp2p host, for what the node does not wrap (metrics, extra protocols). Set once started. */
-  get libp2p (): Libp2p {
-    if (this.libp2pNode === undefined) throw new Error('the node is not started')
-    return this.libp2pNode
+  get libp2p (): DreamHost {
+    if (this.host === undefined) throw new Error('the node is not started')
+    return this.host
+  }
+
+  /** Whether peers need the cluster code to connect (false only with `insecureOpen`). */
+  get isPrivate (): boolean {
+    return this.admission.mode === 'private'
   }
 
   /** Where the node listens, with its `/p2p/` suffix: what another node's `bootstrap` takes. */
   getMultiaddrs (): Multiaddr[] {
-    return this.libp2pNode?.getMultiaddrs() ?? []
+    return this.host?.getMultiaddrs() ?? []
   }
 
   /** This member as the cluster sees it. */
@@ -123,9 +167,22 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     return this.machine().members()
   }
 
+  /** A member by peer id or by name (names are unique among live members; the live one wins). */
+  member (idOrName: string): MemberView | undefined {
+    const all = [this.self(), ...this.members()]
+    return all.find(m => m.id === idOrName) ??
+      all.filter(m => m.meta.name === idOrName).sort((a, b) => liveness(a) - liveness(b))[0]
+  }
+
   /** What membership counted: drops by reason, probes, suspicions, refutations, syncs. */
   counters (): Record<string, number> {
     return this.machine().counters()
+  }
+
+  /** Replaces parts of this member's metadata (tags, the state record); peers learn it by gossip. */
+  updateMeta (meta: Partial<Pick<MemberMeta, 'tags' | 'state'>>): void {
+    if (this.phase !== 'started') throw new Error('the node is not started')
+    this.driver?.command({ type: 'update-meta', meta })
   }
 
   async start (): Promise<void> {
@@ -138,41 +195,47 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private async run (): Promise<void> {
     try {
       const incarnation = await this.incarnations.begin()
-      const node = this.libp2pNode = await createLibp2p({
+      const host = this.host = await createHost({
         privateKey: this.privateKey,
-        addresses: { listen: this.options.listen ?? DEFAULT_LISTEN },
+        listen: this.options.listen ?? DEFAULT_LISTEN,
         transports: this.options.transports ?? [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        services: { identify: identify(), ping: ping() }
+        admission: this.admission,
+        mdns: this.options.mdns ?? true,
+        registry: this.registry
       })
-      this.transport = await createLibp2pTransport(node, {
+      this.transport = await createLibp2pTransport(host, {
         maxPacketBytes: this.config.maxPacketBytes,
         maxFrameBytes: this.config.maxFrameBytes,
         dialTimeoutMs: this.dialTimeoutMs
       })
-      const seed = randomBytes(4).readUInt32LE(0)
+      const selfId = this.peerId.toString()
+      const name = this.options.name ?? hostname()
+      this.dialer = new MemberDialer(host, selfId, this.dialTimeoutMs)
+      this.nameGuard = new NameGuard(selfId, name, this.scheduler.nowMs())
       this.membership = new Membership({
-        id: this.peerId.toString(),
+        id: selfId,
         meta: {
-          name: this.options.name ?? hostname(),
+          name,
           role: this.options.role ?? 'server',
-          addrs: advertisedAddrs(node.getMultiaddrs()),
+          addrs: advertisedAddrs(host.getMultiaddrs()),
           tags: this.options.tags ?? [],
           state: new Uint8Array(0)
         },
-        rng: new Xoshiro128(seed),
+        rng: new Xoshiro128(randomBytes(4).readUInt32LE(0)),
         config: this.config,
         incarnation,
         nowMs: this.scheduler.nowMs()
       })
       this.driver = new MachineDriver(this.membership, this.transport, this.scheduler, {
         onEvent: event => { this.onMembershipEvent(event) },
-        // A closed connection is a hint, not a verdict: membership probes the peer now (issue 4).
+        // A closed connection is a hint, not a verdict: membership probes the peer now.
         closedCommand: peer => ({ type: 'connection-closed', peer })
       })
       this.driver.start()
       this.phase = 'started'
+      host.addEventListener('peer:discovery', this.onDiscovery)
+      this.reconnectTimer = setInterval(() => { this.dialer?.reconnect(this.members()) }, RECONNECT_INTERVAL_MS)
+      this.reconnectTimer.unref()
       const seeds = await this.bootstrapSeeds()
       if (seeds.length > 0 && this.phase === 'started') this.driver.command({ type: 'join', seeds })
     } catch (err) {
@@ -180,6 +243,18 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       await this.stop({ abortConnections: true }).catch(() => {})
       throw err
     }
+  }
+
+  /**
+   * Leaves the cluster gracefully: announces the leave, keeps running for a few gossip rounds so the news
+   * spreads (peers mark this member `left`, not `dead`), then stops.
+   */
+  async leave (): Promise<void> {
+    if (this.phase !== 'started') return await this.stop()
+    this.driver?.command({ type: 'leave' })
+    const graceMs = Math.max(LEAVE_GRACE_MIN_MS, LEAVE_GRACE_GOSSIP_ROUNDS * this.config.gossipIntervalMs)
+    await new Promise(resolve => setTimeout(resolve, graceMs))
+    await this.stop()
   }
 
   /** Stops at once without announcing a leave; peers find out through closed connections and SWIM. */
@@ -191,15 +266,19 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     if (starting !== undefined) await starting.catch(() => {})
     if ((this.phase as Phase) === 'stopped') return
     this.phase = 'stopped'
+    clearInterval(this.reconnectTimer)
+    this.dialer?.stop()
     this.driver?.stop()
     this.scheduler.cancelAll()
     await this.transport?.close()
-    const node = this.libp2pNode
-    if (node !== undefined) {
-      if (options.abortConnections === true) for (const c of node.getConnections()) c.abort(new Error('node stopped'))
-      await node.stop()
+    const host = this.host
+    if (host !== undefined) {
+      host.removeEventListener('peer:discovery', this.onDiscovery)
+      if (options.abortConnections === true) for (const c of host.getConnections()) c.abort(new Error('node stopped'))
+      await host.stop()
     }
     await this.incarnations.flush()
+    this.safeDispatchEvent('node:stopped', { detail: {} })
   }
 
   private machine (): Membership {
@@ -207,9 +286,23 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     return this.membership
   }
 
+  /** mDNS found a peer of this cluster (same service name): dial it, and join through it if alone. */
+  private readonly onDiscovery = (event: CustomEvent<{ id: PeerId, multiaddrs: Multiaddr[] }>): void => {
+    const id = event.detail.id.toString()
+    if (this.phase !== 'started' || id === this.peerId.toString()) return
+    const host = this.libp2p
+    host.peerStore.merge(event.detail.id, { multiaddrs: event.detail.multiaddrs })
+      .then(() => {
+        this.dialer?.dial(id)
+        // Joining through it is harmless when it is already a member, and needed when we know no one.
+        const known = this.members().some(m => m.id === id && m.state !== 'dead' && m.state !== 'left')
+        if (!known) this.driver?.command({ type: 'join', seeds: [id] })
+      }, () => {})
+  }
+
   /** Bootstrap peers as member ids, with their addresses in the peer store and a dial under way. */
   private async bootstrapSeeds (): Promise<NodeId[]> {
-    const node = this.libp2p
+    const host = this.libp2p
     const seeds: NodeId[] = []
     await Promise.all((this.options.bootstrap ?? []).map(async text => {
       const addr = multiaddr(text)
@@ -217,15 +310,15 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       try {
         if (id === undefined) {
           // No /p2p/ part: the only way to learn who is there is to dial.
-          const connection = await node.dial(addr, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+          const connection = await host.dial(addr, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
           seeds.push(connection.remotePeer.toString())
           return
         }
         if (id === this.peerId.toString()) return
-        await node.peerStore.merge(peerIdFromString(id), { multiaddrs: [addr.decapsulateCode(P2P_CODE)] })
+        await host.peerStore.merge(peerIdFromString(id), { multiaddrs: [addr.decapsulateCode(P2P_CODE)] })
         seeds.push(id)
         // Not awaited: an unreachable seed must not delay start; membership retries its join by frames.
-        this.dialMember(id)
+        this.dialer?.dial(id)
       } catch {
         // Unreachable now: membership's join retry (by frame, which dials) covers a peer id we know.
       }
@@ -241,7 +334,8 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       case 'joined':
       case 'alive':
       case 'updated':
-        this.learnAddrs(event.member)
+        this.dialer?.learn(event.member)
+        this.checkName(event.member)
         break
       case 'suspect':
       case 'dead':
@@ -255,62 +349,59 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     this.safeDispatchEvent(MEMBER_EVENT_NAMES[event.type], { detail: from === undefined ? { member: event.member } : { member: event.member, from } })
   }
 
-  /**
-   * libp2p 3 does not dial the peers it hears of, and a probe never dials (a packet with no connection is
-   * lost, so SWIM's timeouts decide). So the node dials every live member it learns of, from the addresses
-   * in its metadata: the mesh stays connected and probes have a path.
-   */
-  private learnAddrs (member: MemberView): void {
-    if (member.id === this.peerId.toString() || member.meta.addrs.length === 0) return
-    const node = this.libp2pNode
-    if (node === undefined || this.phase !== 'started') return
-    let peer: PeerId
-    let addrs: Multiaddr[]
-    try {
-      peer = peerIdFromString(member.id)
-      addrs = member.meta.addrs.map(a => multiaddr(a))
-    } catch {
-      return
-    }
-    node.peerStore.merge(peer, { multiaddrs: addrs }).then(() => { this.dialMember(member.id) }, () => {})
+  /** A newcomer whose name a live member holds stops at once and says why (`node:name-taken`). */
+  private checkName (member: MemberView): void {
+    const taken = this.nameGuard?.check(member, this.scheduler.nowMs())
+    if (taken === undefined || this.phase !== 'started') return
+    this.nameGuard = undefined
+    this.safeDispatchEvent('node:name-taken', { detail: { error: taken } })
+    this.stop().catch(() => {})
   }
+}
 
-  /** Dials `id` unless connected or already dialing; past MAX_CONCURRENT_MEMBER_DIALS it waits its turn. */
-  private dialMember (id: NodeId): void {
-    const node = this.libp2pNode
-    if (node === undefined || this.phase !== 'started' || this.dialing.has(id)) return
-    if (this.dialing.size >= MAX_CONCURRENT_MEMBER_DIALS) {
-      this.dialQueue.add(id)
-      return
-    }
-    const peer = peerIdFromString(id)
-    if (node.getConnections(peer).some(c => c.status === 'open')) return
-    this.dialing.add(id)
-    node.dial(peer, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
-      .catch(() => { /* unreachable now; SWIM judges, and the next event about it dials again */ })
-      .finally(() => {
-        this.dialing.delete(id)
-        const next = this.dialQueue.values().next()
-        if (next.done !== true) {
-          this.dialQueue.delete(next.value)
-          this.dialMember(next.value)
-        }
-      })
-  }
+/** Sort key: live members first. */
+function liveness (m: MemberView): number {
+  return m.state === 'alive' ? 0 : m.state === 'suspect' ? 1 : 2
 }
 
 function presetConfig (name: ConfigPresetName): MembershipConfig {
   const preset = CONFIG_PRESETS[name]
-  if (preset === undefined) throw new Error(`unknown config preset ${JSON.stringify(name)}; one of ${Object.keys(CONFIG_PRESETS).join(', ')}`)
+  if (preset === undefined) throw new NodeConfigError(`unknown config preset ${JSON.stringify(name)}; one of ${Object.keys(CONFIG_PRESETS).join(', ')}`)
   return preset()
 }
 
 /**
- * Opens the data dir, loads (or creates) the node's identity, and returns the node, not yet started.
- * Throws a `DataDirError` when the data dir cannot be created or written.
+ * Who this node admits: `insecureOpen`, the given code, or the code stored in the data dir. A given code
+ * that differs from the stored one is refused: one data dir belongs to one cluster.
+ */
+async function resolveAdmission (options: DreamNodeOptions): Promise<Admission> {
+  if (options.insecureOpen === true) {
+    if (options.cluster !== undefined) throw new NodeConfigError('--insecure-open and --cluster contradict each other: pick one')
+    return { mode: 'open' }
+  }
+  const stored = await loadClusterCode(options.dataDir)
+  if (options.cluster !== undefined) {
+    const given = parseClusterCode(options.cluster)
+    if (stored !== undefined && stored.text !== given.text) {
+      throw new NodeConfigError(`the data dir ${options.dataDir} already belongs to another cluster (its code differs from --cluster): use a fresh --data-dir to join this one`)
+    }
+    return { mode: 'private', code: given }
+  }
+  if (stored === undefined) {
+    throw new NodeConfigError(`the data dir ${options.dataDir} has no cluster secret: run \`dreammesh init\` on the first machine, then \`dreammesh up --cluster <code>\` on the others`)
+  }
+  return { mode: 'private', code: stored }
+}
+
+/**
+ * Opens the data dir, loads (or creates) the node's identity, settles who it admits, and returns the node,
+ * not yet started. Throws a `DataDirError` when the data dir cannot be created or written, a
+ * `ClusterCodeError` for a malformed code, and a `NodeConfigError` for options that cannot work together.
+ * A code given here is not stored; the CLI's `up --cluster` stores it (see `saveClusterCode`).
  */
 export async function createDreamNode (options: DreamNodeOptions): Promise<DreamNode> {
   await openDataDir(options.dataDir)
+  const admission = await resolveAdmission(options)
   const key = await loadOrCreateIdentity(options.dataDir)
-  return new DreamNode(options, key)
+  return new DreamNode(options, key, admission)
 }

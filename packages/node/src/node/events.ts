@@ -28,6 +28,10 @@ export interface DreamNodeEvents {
   'member:left': CustomEvent<MemberEventDetail>
   /** A member's metadata (name, role, addresses, tags, state record) changed. */
   'member:updated': CustomEvent<MemberEventDetail>
+  /** A live member already had this node's name when it joined: the node stopped itself. */
+  'node:name-taken': CustomEvent<{ error: Error }>
+  /** The node stopped (by `stop()`, `leave()`, or a refused name). */
+  'node:stopped': CustomEvent<Record<string, never>>
 }
 
 /** The membership event types that become `DreamNodeEvents`, and their names there. */

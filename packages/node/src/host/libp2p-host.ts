@@ -1,0 +1,78 @@
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import type { Registry } from 'prom-client'
+import { connectionProtectorOf, mdnsServiceTag, type Admission } from '../secret/admission.js'
+
+/** The services every dreammesh host runs. */
+export type HostServices = {
+  identify: ReturnType<ReturnType<typeof identify>>
+  ping: ReturnType<ReturnType<typeof ping>>
+  pubsub: GossipSub
+  [name: string]: unknown
+}
+
+export type DreamHost = Libp2p<HostServices>
+
+export interface HostInit {
+  privateKey: PrivateKey
+  listen: string[]
+  transports: Libp2pOptions['transports']
+  admission: Admission
+  /** Announce and discover on the LAN with mDNS. */
+  mdns: boolean
+  /** Where libp2p registers its own metrics (one registry per node, so several nodes fit in one process). */
+  registry: Registry
+}
+
+/** How often mDNS asks the LAN who is there, in ms: a node that missed the first answers hears the next. */
+export const MDNS_QUERY_INTERVAL_MS = 5_000
+/** Connections a node keeps at most; a home cluster is tens of nodes, a test mesh a few hundred. */
+export const MAX_CONNECTIONS = 512
+/**
+ * Inbound connections accepted per second per remote host. libp2p's default (5) is meant for the open
+ * internet; in a private cluster every peer passed pnet, and a rejoining mesh dials in bursts.
+ */
+export const INBOUND_CONNECTIONS_PER_HOST_PER_S = 100
+/** Largest gossipsub RPC a node reads, in bytes: gossip carries small records, not bulk. */
+export const MAX_GOSSIP_RPC_BYTES = 256 * 1024
+
+/**
+ * The libp2p 3 host: tcp (or the given transports), pnet when the cluster is private, noise, yamux,
+ * identify, ping, gossipsub in StrictSign mode (every message signed by its origin and checked by every
+ * receiver), and mDNS under the cluster's own service name. libp2p 3 dials nothing it discovers; the node
+ * does that (see DreamNode).
+ */
+export async function createHost (init: HostInit): Promise<DreamHost> {
+  const protector = connectionProtectorOf(init.admission)
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: init.transports,
+    ...(protector === undefined ? {} : { connectionProtector: protector }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
+      inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_S
+    },
+    peerDiscovery: init.mdns ? [mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS })] : [],
+    metrics: prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: MAX_GOSSIP_RPC_BYTES
+      })
+    }
+  })
+}

@@ -1,0 +1,82 @@
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
+import type { MemberView, NodeId } from '@dreammesh/protocols'
+import { MAX_CONCURRENT_MEMBER_DIALS } from './constants.js'
+
+/**
+ * Keeps the node connected to every member it knows. libp2p 3 dials no peer it hears of, and a membership
+ * probe never dials (a packet with no connection is lost, so SWIM's timeouts decide), so the node dials:
+ * each member it learns of, each peer mDNS finds, and, on a slow timer, every live member it has lost its
+ * connection to (after a partition heals, nothing else would).
+ */
+export class MemberDialer {
+  private readonly dialing = new Set<NodeId>()
+  /** Members waiting for a dial slot, at most one entry each. */
+  private readonly queue = new Set<NodeId>()
+  private stopped = false
+
+  constructor (private readonly node: Libp2p, private readonly selfId: NodeId, private readonly dialTimeoutMs: number) {}
+
+  /** Records `member`'s advertised addresses and dials it, unless it is us or already connected. */
+  learn (member: MemberView): void {
+    if (member.id === this.selfId || member.meta.addrs.length === 0 || this.stopped) return
+    let peer: PeerId
+    let addrs: Multiaddr[]
+    try {
+      peer = peerIdFromString(member.id)
+      addrs = member.meta.addrs.map(a => multiaddr(a))
+    } catch {
+      return // membership bounds addrs but does not parse multiaddrs; a bad one is the sender's problem
+    }
+    this.node.peerStore.merge(peer, { multiaddrs: addrs }).then(() => { this.dial(member.id) }, () => {})
+  }
+
+  /** Dials `id` unless connected or already dialing; past MAX_CONCURRENT_MEMBER_DIALS it waits its turn. */
+  dial (id: NodeId): void {
+    if (this.stopped || id === this.selfId || this.dialing.has(id)) return
+    if (this.dialing.size >= MAX_CONCURRENT_MEMBER_DIALS) {
+      this.queue.add(id)
+      return
+    }
+    let peer: PeerId
+    try {
+      peer = peerIdFromString(id)
+    } catch {
+      return
+    }
+    if (this.isConnected(id)) return
+    this.dialing.add(id)
+    this.node.dial(peer, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+      .catch(() => { /* unreachable now; SWIM judges, and the next pass dials again */ })
+      .finally(() => {
+        this.dialing.delete(id)
+        const next = this.queue.values().next()
+        if (next.done !== true) {
+          this.queue.delete(next.value)
+          this.dial(next.value)
+        }
+      })
+  }
+
+  /** One reconnect pass: dials each given member that has no open connection. */
+  reconnect (members: MemberView[]): void {
+    for (const m of members) {
+      if ((m.state === 'alive' || m.state === 'suspect') && !this.isConnected(m.id)) this.dial(m.id)
+    }
+  }
+
+  isConnected (id: NodeId): boolean {
+    try {
+      return this.node.getConnections(peerIdFromString(id)).some(c => c.status === 'open')
+    } catch {
+      return false
+    }
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.queue.clear()
+  }
+}

@@ -1,0 +1,3 @@
+export * from './cluster-code.js'
+export * from './secret-store.js'
+export * from './admission.js'
