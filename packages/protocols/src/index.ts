@@ -53,3 +53,4 @@
 export * from './core/index.js'
 export * from './membership/index.js'
 export * as wire from './wire/codec.js'
+export * from './resources/index.js'

@@ -1,0 +1,123 @@
+import type { CapabilitySummary, ResourceRecord } from './record.js'
+
+/**
+ * When a member re-publishes its resource record. Every publish is an `update-meta`: it bumps the member's
+ * metaVersion and is gossiped to the whole cluster, so it must be news. A node samples every second but
+ * publishes only when a sample differs from the last one *sent* beyond a threshold, and at least every
+ * `maxSilenceMs` so that readers see a fresh record (and fresh small drifts) from a quiet member too.
+ * Pure: the caller passes the clock.
+ */
+export interface ResourcePolicy {
+  /** CPU moved by this many percentage points (of all cores) since the last record sent. */
+  cpuDeltaPercent: number
+  /** Memory used moved by this many percent of total memory. */
+  memDeltaPercent: number
+  /** The 1-minute load moved by this much per core: 0.25 on a 4-core machine is one whole core. */
+  loadDeltaPerCore: number
+  /** Receive or send throughput moved by this many bytes per second. */
+  netDeltaBytesPerSec: number
+  /**
+   * Free disk levels, in bytes: crossing one (either way) is news, drifting between two is not. Placement
+   * cares whether a disk is nearly full, not about its last megabyte.
+   */
+  diskFreeLevelsBytes: number[]
+  /** Publish at least this often, in ms, even when nothing moved (T in the issue). */
+  maxSilenceMs: number
+  /**
+   * Publish at most this often, in ms, whatever moved: a flapping measurement must not become a gossip
+   * storm. A first record is never held back.
+   */
+  minIntervalMs: number
+}
+
+const GIB = 1024 ** 3
+
+/** The defaults: a LAN of a few dozen members, records every 10 s when quiet, every 2 s at most when busy. */
+export function resourcePolicy (): ResourcePolicy {
+  return {
+    cpuDeltaPercent: 10,
+    memDeltaPercent: 5,
+    loadDeltaPerCore: 0.25,
+    netDeltaBytesPerSec: 12_500_000, // 100 Mbit/s: a transfer starting or stopping, not its jitter
+    diskFreeLevelsBytes: [1 * GIB, 5 * GIB, 20 * GIB, 100 * GIB],
+    maxSilenceMs: 10_000,
+    minIntervalMs: 2_000
+  }
+}
+
+export type PublishReason =
+  | 'first'
+  | 'silence'
+  | 'cpu'
+  | 'memory'
+  | 'load'
+  | 'network'
+  | 'disk'
+  | 'power'
+  | 'capabilities'
+
+/** Two measurements differ by at least `delta`; a measurement appearing or disappearing counts as news. */
+function moved (a: number | undefined, b: number | undefined, delta: number): boolean {
+  if (a === undefined || b === undefined) return a !== b
+  return Math.abs(a - b) >= delta
+}
+
+/** The index of the level band `free` falls in, or -1 when unknown. */
+function diskBand (free: number | undefined, levelsBytes: number[]): number {
+  if (free === undefined) return -1
+  let band = 0
+  for (const level of levelsBytes) if (free >= level) band++
+  return band
+}
+
+function memPercent (r: ResourceRecord): number | undefined {
+  if (r.memUsedBytes === undefined || r.memTotalBytes === undefined || r.memTotalBytes <= 0) return undefined
+  return 100 * r.memUsedBytes / r.memTotalBytes
+}
+
+function sameList (a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+export function sameCapabilities (a: CapabilitySummary, b: CapabilitySummary): boolean {
+  return a.inputDevices === b.inputDevices && sameList(a.displays, b.displays) && sameList(a.gpus, b.gpus)
+}
+
+/**
+ * Why `next` should be published now, or undefined to stay quiet. `last` is the last record sent (undefined
+ * before the first) and `lastSentMs` when it was sent, on the same clock as `nowMs`.
+ */
+export function publishReason (
+  last: ResourceRecord | undefined,
+  lastSentMs: number,
+  next: ResourceRecord,
+  nowMs: number,
+  policy: ResourcePolicy
+): PublishReason | undefined {
+  if (last === undefined) return 'first'
+  const sinceMs = nowMs - lastSentMs
+  if (sinceMs >= policy.maxSilenceMs) return 'silence'
+  if (sinceMs < policy.minIntervalMs) return undefined
+  // Power and capabilities first: they change what the cluster may ask of this member.
+  if (last.power.source !== next.power.source) return 'power'
+  if (!sameCapabilities(last.capabilities, next.capabilities)) return 'capabilities'
+  if (moved(last.cpuPercent, next.cpuPercent, policy.cpuDeltaPercent)) return 'cpu'
+  if (moved(memPercent(last), memPercent(next), policy.memDeltaPercent)) return 'memory'
+  const cores = Math.max(1, next.cpuCount)
+  if (moved(last.load1, next.load1, policy.loadDeltaPerCore * cores)) return 'load'
+  if (diskBand(last.diskFreeBytes, policy.diskFreeLevelsBytes) !== diskBand(next.diskFreeBytes, policy.diskFreeLevelsBytes)) return 'disk'
+  if (moved(last.netRxBytesPerSec, next.netRxBytesPerSec, policy.netDeltaBytesPerSec)) return 'network'
+  if (moved(last.netTxBytesPerSec, next.netTxBytesPerSec, policy.netDeltaBytesPerSec)) return 'network'
+  return undefined
+}
+
+/** Whether `next` should be published now: see `publishReason`. */
+export function shouldPublish (
+  last: ResourceRecord | undefined,
+  lastSentMs: number,
+  next: ResourceRecord,
+  nowMs: number,
+  policy: ResourcePolicy
+): boolean {
+  return publishReason(last, lastSentMs, next, nowMs, policy) !== undefined
+}
