@@ -1,0 +1,35 @@
+/**
+ * The simulator's prediction of machine-loss detection for the same N: dreammesh's membership machine with
+ * the LAN preset, one crash per run (a simulated crash sends nothing, which is what a lost machine does),
+ * the median "known to all" over several seeds. Runs in this process, in virtual time: a few seconds.
+ */
+import type { MembershipRunResult, TransportModel } from '@dreammesh/sim'
+
+/** Seeds per prediction; each run yields one detection sample. */
+const SEEDS = 20
+const FIRST_SEED = 4_200
+/** Virtual seconds per run: enough for cold start, one crash and its detection. */
+const RUN_SECONDS = 40
+const LIVENESS_SECONDS = 10
+/** The real node carries membership over libp2p streams (TCP), so the simulated network models streams. */
+const TRANSPORT: TransportModel = 'streams'
+
+export interface Prediction { medianMs: number, samples: number, seeds: string }
+
+/** The prediction, or a reason it could not be made (the simulator not built, say). */
+export async function predictMachineLossMs (nodes: number): Promise<Prediction | string> {
+  let sim: typeof import('@dreammesh/sim')
+  try {
+    sim = await import('@dreammesh/sim')
+  } catch (err) {
+    return `simulator not available (npm run build): ${(err as Error).message.split('\n')[0]}`
+  }
+  const samples: number[] = []
+  for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
+    const r: MembershipRunResult = sim.runMembership({ ...sim.RUN_DEFAULTS, nodes, seed, crash: 1, transport: TRANSPORT, durationSeconds: RUN_SECONDS, livenessSeconds: LIVENESS_SECONDS })
+    samples.push(...r.samples.detectionAllMs)
+  }
+  if (samples.length === 0) return 'the simulator recorded no detection'
+  samples.sort((a, b) => a - b)
+  return { medianMs: samples[Math.floor(samples.length / 2)], samples: samples.length, seeds: `seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1}` }
+}
