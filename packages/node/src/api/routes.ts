@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Registry } from 'prom-client'
+import { MAX_REQUEST_BODY_BYTES } from './constants.js'
+import { EventStream } from './event-stream.js'
+import type { RequestGuard } from './guard.js'
+import type { ApiMetrics } from './metrics.js'
+import { failure, drainBody, sendJson, sendText, type Failure } from './reply.js'
+import { resolveMember } from './resolve-member.js'
+import type { ApiErrorBody, ApiSource } from './types.js'
+
+/** What every listener's handler shares. */
+export interface ApiContext {
+  source: ApiSource
+  registry: Registry
+  metrics: ApiMetrics
+  /** Open event streams, so `close()` can end them. */
+  streams: Set<EventStream>
+  maxEventStreams: number
+  maxEventBacklog: number
+  heartbeatIntervalMs: number
+  overflowFlushTimeoutMs: number
+  warn: (message: string) => void
+}
+
+type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void
+
+interface Route {
+  /** The route's label in `dreammesh_api_requests_total`: a template, so the label set stays bounded. */
+  template: string
+  pattern: RegExp
+  method: 'GET' | 'POST'
+  handle: Handler
+}
+
+/** The route label of requests that match no route, and of requests too malformed to route. */
+const UNKNOWN_ROUTE = 'unknown'
+
+const ROUTES: Route[] = [
+  { template: '/v1/self', pattern: /^\/v1\/self$/, method: 'GET', handle: (ctx, _req, res) => { ok(ctx, res, '/v1/self', ctx.source.self()) } },
+  { template: '/v1/members', pattern: /^\/v1\/members$/, method: 'GET', handle: (ctx, _req, res) => { ok(ctx, res, '/v1/members', ctx.source.members()) } },
+  { template: '/v1/members/:id', pattern: /^\/v1\/members\/([^/]+)$/, method: 'GET', handle: member },
+  { template: '/v1/events', pattern: /^\/v1\/events$/, method: 'GET', handle: events },
+  { template: '/v1/leave', pattern: /^\/v1\/leave$/, method: 'POST', handle: leave },
+  { template: '/metrics', pattern: /^\/metrics$/, method: 'GET', handle: metrics }
+]
+
+/** The request handler of one listener: route, guard, method, body bound, then the endpoint. */
+export function createRequestHandler (ctx: ApiContext, guard: RequestGuard): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(ctx, guard, req, res).catch(err => {
+      ctx.warn(`local API: ${req.method} ${req.url} failed: ${(err as Error).stack ?? String(err)}`)
+      res.destroy()
+    })
+  }
+}
+
+async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let pathname: string
+  try {
+    pathname = new URL(req.url ?? '', 'http://api.invalid').pathname
+  } catch {
+    return fail(ctx, res, UNKNOWN_ROUTE, failure(400, 'bad-url', `cannot parse the request target ${JSON.stringify(req.url)}`))
+  }
+  const matches = ROUTES.map(route => ({ route, match: route.pattern.exec(pathname) })).filter(m => m.match !== null)
+  if (matches.length === 0) {
+    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave)`))
+  }
+  const template = matches[0].route.template
+  const denied = guard(req)
+  if (denied !== undefined) return fail(ctx, res, template, denied)
+  const found = matches.find(m => m.route.method === req.method)
+  if (found === undefined) {
+    const allow = matches.map(m => m.route.method).join(', ')
+    return fail(ctx, res, template, failure(405, 'method-not-allowed', `${pathname} takes ${allow}, not ${req.method}`, { Allow: allow }))
+  }
+  if (await drainBody(req, MAX_REQUEST_BODY_BYTES) === 'too-large') {
+    // The rest of the body is never read, so this connection cannot carry another request.
+    return fail(ctx, res, template, failure(413, 'body-too-large', `the request body exceeds MAX_REQUEST_BODY_BYTES (${MAX_REQUEST_BODY_BYTES} bytes)`, { Connection: 'close' }))
+  }
+  try {
+    await found.route.handle(ctx, req, res, (found.match as RegExpExecArray).slice(1))
+  } catch (err) {
+    // The source is the node's code: whatever it throws is answered and logged, never a crash.
+    ctx.warn(`local API: ${req.method} ${pathname} failed: ${(err as Error).stack ?? String(err)}`)
+    if (res.headersSent) res.destroy()
+    else fail(ctx, res, template, failure(500, 'internal', `internal error: ${(err as Error).message}`))
+  }
+}
+
+function member (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, [raw]: string[]): void {
+  const route = '/v1/members/:id'
+  let wanted: string
+  try {
+    wanted = decodeURIComponent(raw)
+  } catch {
+    return fail(ctx, res, route, failure(400, 'bad-url', `the member ${JSON.stringify(raw)} is not valid percent-encoding`))
+  }
+  const resolution = resolveMember([ctx.source.self(), ...ctx.source.members()], wanted)
+  if (resolution.kind === 'found') return ok(ctx, res, route, resolution.member)
+  if (resolution.kind === 'unknown') {
+    return fail(ctx, res, route, failure(404, 'unknown-member', `no member has the peer id or name ${JSON.stringify(wanted)}`))
+  }
+  const listed = resolution.candidates.map(m => `${m.id} (${m.state})`).join(', ')
+  const body: ApiErrorBody = {
+    error: `the name ${JSON.stringify(wanted)} is shared by ${resolution.candidates.length} members: ${listed}; use a peer id`,
+    code: 'ambiguous-name',
+    candidates: resolution.candidates.map(m => ({ id: m.id, name: m.name, state: m.state }))
+  }
+  fail(ctx, res, route, { status: 409, body })
+}
+
+function events (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {
+  const route = '/v1/events'
+  if (ctx.streams.size >= ctx.maxEventStreams) {
+    return fail(ctx, res, route, failure(503, 'too-many-streams', `this node already serves MAX_EVENT_STREAMS (${ctx.maxEventStreams}) event streams`))
+  }
+  ctx.metrics.requests.inc({ route, status: '200' })
+  const stream = new EventStream(res, {
+    maxEventBacklog: ctx.maxEventBacklog,
+    heartbeatIntervalMs: ctx.heartbeatIntervalMs,
+    overflowFlushTimeoutMs: ctx.overflowFlushTimeoutMs,
+    onOverflow: () => {
+      ctx.metrics.eventOverflows.inc()
+      ctx.warn(`local API: an event client fell more than ${ctx.maxEventBacklog} events behind; its stream was closed`)
+    }
+  })
+  ctx.streams.add(stream)
+  ctx.metrics.eventStreams.inc()
+  const unsubscribe = ctx.source.subscribe(event => { stream.push(event) })
+  res.once('close', () => {
+    unsubscribe()
+    ctx.streams.delete(stream)
+    ctx.metrics.eventStreams.dec()
+  })
+}
+
+function leave (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {
+  ctx.metrics.requests.inc({ route: '/v1/leave', status: '202' })
+  // Answer first: leaving stops the node, and stopping it closes this server.
+  sendJson(res, 202, { leaving: true }, {}, () => {
+    ctx.source.leave().catch(err => { ctx.warn(`local API: leave failed: ${(err as Error).message}`) })
+  })
+}
+
+async function metrics (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const text = await ctx.registry.metrics()
+  ctx.metrics.requests.inc({ route: '/metrics', status: '200' })
+  sendText(res, 200, ctx.registry.contentType, text)
+}
+
+function ok (ctx: ApiContext, res: ServerResponse, route: string, value: unknown): void {
+  ctx.metrics.requests.inc({ route, status: '200' })
+  sendJson(res, 200, value)
+}
+
+function fail (ctx: ApiContext, res: ServerResponse, route: string, f: Failure): void {
+  ctx.metrics.requests.inc({ route, status: String(f.status) })
+  sendJson(res, f.status, f.body, f.headers)
+}

@@ -1,0 +1,72 @@
+import type { MemberRole, MemberState } from '@dreammesh/protocols'
+
+/**
+ * One member as the API shows it: the `members` and `self` of `dreammesh status --json` (issue 4 fixes
+ * this shape; add fields, never rename them).
+ */
+export interface MemberJson {
+  /** The member's libp2p peer id. */
+  id: string
+  /** Its human name, unique among live members (the name guard enforces it). */
+  name: string
+  role: MemberRole
+  state: MemberState
+  /** SWIM incarnation: how many times it refuted a suspicion or restarted. */
+  incarnation: number
+  /** The multiaddrs it advertises. */
+  addrs: string[]
+  tags: string[]
+  /** Its last gossiped resource sample, or null before the first one arrives. */
+  resources: unknown | null
+  /** How long ago this node last heard from it, in ms; null if never (and for self). */
+  lastHeardMs: number | null
+  /** Round-trip time over its open connection, in ms; null without one. */
+  rttMs: number | null
+}
+
+/**
+ * One line of `/v1/events`. `type` is a member event (`member:joined`, `member:suspect`, `member:alive`,
+ * `member:dead`, `member:left`, `member:updated`) or `resources:changed`; it is a plain string so a newer
+ * node's new event types reach older clients instead of failing them.
+ */
+export interface ApiEvent {
+  type: string
+  /** When the node observed it, in ms since the epoch. */
+  atMs: number
+  /** The member right after the change. */
+  member: MemberJson
+  /** Who reported it (the accuser of a suspicion or death), when known. */
+  from?: string
+}
+
+/** Sent when a stream has been quiet for a heartbeat interval, so clients can tell a quiet node from a dead one. */
+export interface HeartbeatLine { type: 'heartbeat', atMs: number }
+
+/** The last line of a stream whose client fell too far behind; the stream is closed after it. */
+export interface OverflowLine { type: 'overflow', atMs: number, maxEventBacklog: number }
+
+/**
+ * The seam between the API and the node: everything the API needs, nothing of how the node works. The
+ * node implements it over `DreamNode`; tests implement it with a few arrays.
+ */
+export interface ApiSource {
+  /** This node. */
+  self: () => MemberJson
+  /** Every member this node knows, not including itself. */
+  members: () => MemberJson[]
+  /** Calls `listener` for each event until the returned function is called. */
+  subscribe: (listener: (event: ApiEvent) => void) => () => void
+  /**
+   * Starts a graceful leave; the daemon exits after it. Called after the HTTP answer has been sent, since
+   * stopping the node closes this very server.
+   */
+  leave: () => Promise<void>
+}
+
+/** The body of every error answer: `code` is stable for programs, `error` is written for people. */
+export interface ApiErrorBody {
+  error: string
+  code: string
+  /** For `ambiguous-name`: the members that share the name. */
+  candidates?: Array<Pick<MemberJson, 'id' | 'name' | 'state'>>
+}
