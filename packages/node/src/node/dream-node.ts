@@ -22,6 +22,7 @@ import { createLibp2pTransport, type Libp2pTransport } from '../transport/libp2p
 import { advertisedAddrs, P2P_CODE, peerIdOf } from './addrs.js'
 import { DEFAULT_LISTEN, LEAVE_GRACE_MIN_MS, LEAVE_GRACE_GOSSIP_ROUNDS, MEMBER_DIAL_TIMEOUT_MS, RECONNECT_INTERVAL_MS } from './constants.js'
 import { MEMBER_EVENT_NAMES, type DreamNodeEvents } from './events.js'
+import { HeardTracker } from './heard-tracker.js'
 import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
 
@@ -117,6 +118,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private readonly incarnations: IncarnationStore
   private host: DreamHost | undefined
   private transport: Libp2pTransport | undefined
+  private heard: HeardTracker | undefined
   private membership: Membership | undefined
   private driver: MachineDriver<MembershipCommand, MembershipEvent> | undefined
   private dialer: MemberDialer | undefined
@@ -174,6 +176,22 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       all.filter(m => m.meta.name === idOrName).sort((a, b) => liveness(a) - liveness(b))[0]
   }
 
+  /** How long ago a member was last heard from (any membership packet or frame), in ms; null if never. */
+  sinceHeardMs (id: NodeId): number | null {
+    return this.heard?.sinceHeardMs(id) ?? null
+  }
+
+  /** The round-trip time to a member over its open connection (libp2p's connection monitor), in ms. */
+  rttMs (id: NodeId): number | null {
+    if (this.host === undefined) return null
+    try {
+      const rtts = this.host.getConnections(peerIdFromString(id)).map(c => c.rtt).filter((r): r is number => typeof r === 'number')
+      return rtts.length === 0 ? null : Math.min(...rtts)
+    } catch {
+      return null
+    }
+  }
+
   /** What membership counted: drops by reason, probes, suspicions, refutations, syncs. */
   counters (): Record<string, number> {
     return this.machine().counters()
@@ -208,6 +226,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         maxFrameBytes: this.config.maxFrameBytes,
         dialTimeoutMs: this.dialTimeoutMs
       })
+      this.heard = new HeardTracker(this.transport, () => this.scheduler.nowMs())
       const selfId = this.peerId.toString()
       const name = this.options.name ?? hostname()
       this.dialer = new MemberDialer(host, selfId, this.dialTimeoutMs)
@@ -226,7 +245,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         incarnation,
         nowMs: this.scheduler.nowMs()
       })
-      this.driver = new MachineDriver(this.membership, this.transport, this.scheduler, {
+      this.driver = new MachineDriver(this.membership, this.heard, this.scheduler, {
         onEvent: event => { this.onMembershipEvent(event) },
         // A closed connection is a hint, not a verdict: membership probes the peer now.
         closedCommand: peer => ({ type: 'connection-closed', peer })
@@ -341,6 +360,9 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       case 'dead':
       case 'left':
         break
+      case 'reaped':
+        this.heard?.forget(event.id)
+        return
       default:
         return
     }
