@@ -8,7 +8,7 @@ import type { Libp2pOptions } from 'libp2p'
 import { Registry } from 'prom-client'
 import {
   lanConfig, localTestConfig, MachineDriver, Membership, wanConfig, Xoshiro128,
-  type MemberMeta, type MemberRole, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
+  type MemberMeta, type MemberRole, type ResourceRecord, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
 } from '@dreammesh/protocols'
 import { RealScheduler } from '../clock/real-scheduler.js'
 import { createHost, type DreamHost } from '../host/libp2p-host.js'
@@ -25,6 +25,8 @@ import { MEMBER_EVENT_NAMES, type DreamNodeEvents } from './events.js'
 import { HeardTracker } from './heard-tracker.js'
 import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
+import { NodeMetrics } from './node-metrics.js'
+import { ResourceChannel } from './resource-channel.js'
 
 /** The membership config presets by name (see @dreammesh/protocols' config.ts for what each is for). */
 export const CONFIG_PRESETS = { lan: lanConfig, wan: wanConfig, 'local-test': localTestConfig } as const
@@ -84,6 +86,13 @@ export interface DreamNodeOptions {
   dialTimeoutMs?: number
   /** Where the node registers its metrics (membership, libp2p's own). @default a new prom-client Registry */
   registry?: Registry
+  /**
+   * Sample this machine's resources every second and gossip them (CPU, load, memory, disk, network,
+   * uptime, power, capabilities). Off, members carry no resource record. @default true
+   */
+  resources?: boolean
+  /** How often resources are sampled, in ms. @default SAMPLE_INTERVAL_MS (1,000) */
+  sampleIntervalMs?: number
 }
 
 export interface StopOptions {
@@ -124,6 +133,8 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private dialer: MemberDialer | undefined
   private nameGuard: NameGuard | undefined
   private reconnectTimer: ReturnType<typeof setInterval> | undefined
+  private resourceChannel: ResourceChannel | undefined
+  private readonly metrics: NodeMetrics
   private readonly dialTimeoutMs: number
   private starting: Promise<void> | undefined
 
@@ -141,6 +152,11 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     this.incarnations = new IncarnationStore(options.dataDir)
     this.clusterId = clusterIdOfAdmission(admission)
     this.registry = options.registry ?? new Registry()
+    this.metrics = new NodeMetrics(this.registry, {
+      members: () => this.members(),
+      membershipCounters: () => ({ ...this.counters(), ...prefixed('transport_', this.transport?.stats) }),
+      resourceStats: () => this.resourceChannel?.stats()
+    })
   }
 
   /** The libp2p host, for what the node does not wrap (metrics, extra protocols). Set once started. */
@@ -195,6 +211,11 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   /** What membership counted: drops by reason, probes, suspicions, refutations, syncs. */
   counters (): Record<string, number> {
     return this.machine().counters()
+  }
+
+  /** A member's newest resource record, or undefined before its first (or with `resources: false`). */
+  resourcesOf (member: MemberView): ResourceRecord | undefined {
+    return this.resourceChannel?.recordOf(member)
   }
 
   /** Replaces parts of this member's metadata (tags, the state record); peers learn it by gossip. */
@@ -255,6 +276,20 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       host.addEventListener('peer:discovery', this.onDiscovery)
       this.reconnectTimer = setInterval(() => { this.dialer?.reconnect(this.members()) }, RECONNECT_INTERVAL_MS)
       this.reconnectTimer.unref()
+      if (this.options.resources !== false) {
+        this.resourceChannel = new ResourceChannel({
+          host,
+          selfId,
+          dataDir: this.options.dataDir,
+          userTags: this.options.tags ?? [],
+          memberOf: id => this.membership?.members().find(m => m.id === id),
+          updateState: state => { if (this.phase === 'started') this.driver?.command({ type: 'update-meta', meta: { state } }) },
+          onDrop: reason => { this.metrics.drop('gossip', reason) },
+          onChanged: origin => { this.resourcesChanged(origin) },
+          ...(this.options.sampleIntervalMs === undefined ? {} : { sampleIntervalMs: this.options.sampleIntervalMs })
+        })
+        await this.resourceChannel.start()
+      }
       const seeds = await this.bootstrapSeeds()
       if (seeds.length > 0 && this.phase === 'started') this.driver.command({ type: 'join', seeds })
     } catch (err) {
@@ -286,6 +321,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     if ((this.phase as Phase) === 'stopped') return
     this.phase = 'stopped'
     clearInterval(this.reconnectTimer)
+    await this.resourceChannel?.stop()
     this.dialer?.stop()
     this.driver?.stop()
     this.scheduler.cancelAll()
@@ -351,17 +387,31 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         this.incarnations.used(event.incarnation)
         return
       case 'joined':
-      case 'alive':
-      case 'updated':
+        this.resourceChannel?.forget(event.member.id)
         this.dialer?.learn(event.member)
         this.checkName(event.member)
         break
+      case 'alive':
+        this.dialer?.learn(event.member)
+        this.checkName(event.member)
+        break
+      case 'updated':
+        this.dialer?.learn(event.member)
+        this.checkName(event.member)
+        if (event.member.id !== this.peerId.toString()) this.resourcesChanged(event.member.id)
+        break
       case 'suspect':
+        break
       case 'dead':
       case 'left':
+        this.resourceChannel?.forget(event.member.id)
         break
       case 'reaped':
         this.heard?.forget(event.id)
+        this.resourceChannel?.forget(event.id)
+        return
+      case 'dropped':
+        this.metrics.drop('membership', event.reason)
         return
       default:
         return
@@ -369,6 +419,13 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     if (event.member.id === this.peerId.toString()) return
     const from = 'from' in event ? event.from : undefined
     this.safeDispatchEvent(MEMBER_EVENT_NAMES[event.type], { detail: from === undefined ? { member: event.member } : { member: event.member, from } })
+  }
+
+  /** Tells listeners a member's resource record may have changed (`resources:changed`). */
+  private resourcesChanged (origin: NodeId): void {
+    const member = origin === this.peerId.toString() ? this.membership?.self() : this.membership?.members().find(m => m.id === origin)
+    if (member === undefined) return
+    this.safeDispatchEvent('resources:changed', { detail: { member } })
   }
 
   /** A newcomer whose name a live member holds stops at once and says why (`node:name-taken`). */
@@ -379,6 +436,13 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     this.safeDispatchEvent('node:name-taken', { detail: { error: taken } })
     this.stop().catch(() => {})
   }
+}
+
+/** Transport stats as counters named `<prefix><stat>`. */
+function prefixed (prefix: string, stats: object | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(stats ?? {})) if (typeof v === 'number') out[prefix + k] = v
+  return out
 }
 
 /** Sort key: live members first. */

@@ -28,6 +28,8 @@ export interface DreamNodeEvents {
   'member:left': CustomEvent<MemberEventDetail>
   /** A member's metadata (name, role, addresses, tags, state record) changed. */
   'member:updated': CustomEvent<MemberEventDetail>
+  /** A member's resource record changed (this node's own too: `detail.member` is then `self()`). */
+  'resources:changed': CustomEvent<{ member: MemberView }>
   /** A live member already had this node's name when it joined: the node stopped itself. */
   'node:name-taken': CustomEvent<{ error: Error }>
   /** The node stopped (by `stop()`, `leave()`, or a refused name). */
