@@ -1,50 +1,63 @@
 /**
  * @packageDocumentation
  *
- * `@dreammesh/node` is the dreammesh node: a libp2p 3 peer that joins a cluster, runs the membership
- * protocol (SWIM with Lifeguard, from @dreammesh/protocols, unmodified) over libp2p streams, and tells you
- * who is alive.
+ * `@dreammesh/node` is the dreammesh node: a libp2p 3 peer that joins a LAN cluster with zero
+ * configuration, admits only holders of the cluster code, gossips membership (SWIM with Lifeguard, from
+ * @dreammesh/protocols, unmodified), health and resources, and serves a local API and the `dreammesh` CLI.
  *
- * `createDreamNode(options)` loads (or creates) the node's Ed25519 identity in its data dir and returns a
- * `DreamNode`: `start()`, `stop()`, `peerId`, `self()`, `members()`, and typed events (`DreamNodeEvents`):
- * `member:joined`, `member:suspect`, `member:alive`, `member:dead`, `member:left`, `member:updated`.
+ * `createDreamNode(options)` opens the data dir (identity, incarnation, cluster secret; all mode 0600,
+ * written atomically), settles who it admits, and returns a `DreamNode`:
+ * - `start()`, `stop()`, `leave()` (graceful: peers see `left`, not `dead`);
+ * - `peerId`, `clusterId`, `getMultiaddrs()`, `self()`, `members()`, `member(idOrName)`;
+ * - `resourcesOf(member)`: its newest `ResourceRecord` (CPU, load, memory, disk, network, uptime, power,
+ *   capabilities), sampled every second and gossiped when it changes beyond a threshold;
+ * - `sinceHeardMs(id)`, `rttMs(id)`, `counters()`, `registry` (prom-client: the node's and libp2p's metrics);
+ * - typed events (`DreamNodeEvents`): `member:joined`, `member:suspect`, `member:alive`, `member:dead`,
+ *   `member:left`, `member:updated`, `resources:changed`, `node:name-taken`, `node:stopped`.
  *
- * What is here so far:
- * - the node itself (`DreamNode`): a libp2p host (tcp by default, noise, yamux, identify, ping) that dials
- *   its bootstrap peers and every member it learns of (libp2p 3 does not auto-dial), and passes a closed
- *   connection to membership as a hint, never a verdict;
- * - `Libp2pTransport`: the core `Transport` seam over libp2p streams, one long-lived stream per peer and
- *   latency class, passing the simulator's compliance suite; packets never dial;
- * - `RealScheduler`: the core `Scheduler` on `performance.now()` and unref'd `setTimeout`;
- * - the data dir: identity and incarnation written atomically (temp file, fsync, rename, fsync the dir),
- *   mode 0600, so a restarted node keeps its peer id and comes back above its last incarnation.
+ * The host: tcp (or the transports you pass), pnet keyed from the cluster code (`generateClusterCode()`,
+ * `parseClusterCode()`; ADR 0006), noise, yamux, identify, ping, gossipsub in StrictSign mode, and mDNS
+ * under the cluster's own service name. libp2p 3 dials nothing it discovers; the node dials every peer mDNS
+ * finds and every member it learns of, and keeps one long-lived stream per peer for membership. A closed
+ * connection is a hint to membership (probe now), never a verdict.
  *
- * Still to come (issue 4): mDNS discovery, the private network (pnet) and cluster secret, gossipsub,
- * resource sampling, the local API and the CLI.
+ * Also exported: the local API server and client (`startApiServer`, `ApiClient`), resource sampling
+ * (`ResourceSampler`), the transport seam over libp2p (`Libp2pTransport`, which passes the simulator's
+ * compliance suite), the data-dir pieces (`writeFileAtomic`, `lockDataDir`), and the CLI (`main`).
  *
  * @example
  * ```ts
- * import { createDreamNode } from '@dreammesh/node'
+ * import { createDreamNode, generateClusterCode } from '@dreammesh/node'
  *
  * const node = await createDreamNode({
- *   dataDir: '/var/lib/dreammesh',
+ *   dataDir: '/var/lib/my-tool/dreammesh',
  *   name: 'desk',
  *   role: 'client',
- *   listen: ['/ip4/0.0.0.0/tcp/4711'],
- *   bootstrap: ['/ip4/192.168.1.10/tcp/4711/p2p/12D3KooW...']
+ *   cluster: 'k7qm-2x9d-...',            // from `dreammesh init`, or generateClusterCode().text
+ *   listen: ['/ip4/0.0.0.0/tcp/4711']    // mDNS finds the others; `bootstrap` adds peers by address
  * })
  * node.addEventListener('member:joined', (event) => { console.log('joined:', event.detail.member.meta.name) })
  * node.addEventListener('member:dead', (event) => { console.log('dead:', event.detail.member.meta.name) })
+ * node.addEventListener('resources:changed', (event) => {
+ *   console.log(event.detail.member.meta.name, node.resourcesOf(event.detail.member)?.cpuPercent, '% CPU')
+ * })
  * await node.start()
- * console.log('I am', node.peerId.toString(), 'at', node.getMultiaddrs().map(String))
+ * console.log('I am', node.peerId.toString(), 'in cluster', node.clusterId)
  * // ... later
  * console.log(node.members().map(m => `${m.meta.name} ${m.state}`))
- * await node.stop()
+ * await node.leave()
  * ```
  */
 export { createDreamNode, DreamNode, NodeConfigError, CONFIG_PRESETS, type ConfigPresetName, type DreamNodeOptions, type StopOptions } from './node/dream-node.js'
 export type { DreamNodeEvents, MemberEventDetail } from './node/events.js'
-export { DEFAULT_LISTEN, MEMBER_DIAL_TIMEOUT_MS, MAX_ADVERTISED_ADDR_BYTES, MAX_ADVERTISED_ADDRS, MAX_CONCURRENT_MEMBER_DIALS } from './node/constants.js'
+export { RESOURCES_TOPIC, type GossipDropReason } from './node/resource-channel.js'
+export { memberJson } from './node/member-json.js'
+export { NodeApiSource } from './node/api-source.js'
+export { startApiServer, ApiClient, createMetricsRegistry, instrumentRegistry, resolveMember, ApiClientError, ApiError, ApiServerError, type ApiServer, type ApiServerInit, type ApiTcpInit, type ApiClientInit, type ApiMetrics, type Resolution, type ApiErrorBody, type ApiEvent, type ApiSource, type HeartbeatLine, type OverflowLine, type MemberJson } from './api/index.js'
+export * from './api/constants.js'
+export * from './resources/index.js'
+export { main as runCli, COMMANDS } from './cli/main.js'
+export * from './node/constants.js'
 export * from './secret/index.js'
 export { lockDataDir, DataDirLockedError, LOCK_FILE, type DataDirLock } from './identity/lock.js'
 export { NameTakenError, NAME_CLAIM_WINDOW_MS } from './node/name-guard.js'
@@ -64,7 +77,7 @@ export {
 export { emptyLibp2pTransportStats, type Libp2pTransportStats } from './transport/stats.js'
 export * from './transport/constants.js'
 
-export { lanConfig, localTestConfig, wanConfig } from '@dreammesh/protocols'
+export { lanConfig, localTestConfig, wanConfig, decodeResourceRecord, encodeResourceRecord, resourcePolicy } from '@dreammesh/protocols'
 export type {
   Channel,
   Input,
@@ -84,5 +97,9 @@ export type {
   Transport,
   TransportHandler,
   TransportLimits,
-  TransportStats
+  TransportStats,
+  ResourceRecord,
+  ResourcePolicy,
+  PowerState,
+  CapabilitySummary
 } from '@dreammesh/protocols'
