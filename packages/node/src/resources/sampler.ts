@@ -115,7 +115,8 @@ export class ResourceSampler extends TypedEventEmitter<ResourceSamplerEvents> im
     this.timer = undefined
     this.stopWatching?.()
     this.stopWatching = undefined
-    await this.inFlight?.catch(() => undefined)
+    // A sample still in flight is not awaited (its statfs may hang on a dead network file system); it
+    // finishes quietly, since nothing is emitted once stopped.
   }
 
   isStarted (): boolean {

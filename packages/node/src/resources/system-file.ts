@@ -10,6 +10,7 @@ import { MAX_SYSTEM_FILE_BYTES } from './constants.js'
  */
 
 const FIRST_READ_BYTES = 8 * 1024
+const RETAINED_BUFFER_BYTES = 64 * 1024
 
 /** Reused between reads: reads are synchronous, so only one is ever in progress. */
 let buffer = Buffer.allocUnsafe(FIRST_READ_BYTES)
@@ -35,7 +36,10 @@ export function readSystemFile (path: string, maxBytes: number = MAX_SYSTEM_FILE
       length += bytesRead
       if (length >= maxBytes) break
     }
-    return buffer.toString('utf8', 0, length)
+    const text = buffer.toString('utf8', 0, length)
+    // Do not keep a big buffer grown for one rare read (/proc/net/unix at a capability scan).
+    if (buffer.length > RETAINED_BUFFER_BYTES) buffer = Buffer.allocUnsafe(FIRST_READ_BYTES)
+    return text
   } finally {
     closeSync(fd)
   }
