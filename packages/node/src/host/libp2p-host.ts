@@ -8,6 +8,8 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { Registry } from 'prom-client'
+import { RESOURCES_TOPIC } from '../node/resource-channel.js'
+import { gossipsubMetricsRegister } from './gossipsub-metrics.js'
 import { connectionProtectorOf, mdnsServiceTag, type Admission } from '../secret/admission.js'
 
 /** The services every dreammesh host runs. */
@@ -71,7 +73,10 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
         globalSignaturePolicy: 'StrictSign',
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        maxInboundDataLength: MAX_GOSSIP_RPC_BYTES
+        maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
+        metricsRegister: gossipsubMetricsRegister(init.registry),
+        // Topics are few and named by us; label them by their own names.
+        metricsTopicStrToLabel: new Map([[RESOURCES_TOPIC, 'resources']])
       })
     }
   })

@@ -7,10 +7,11 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2pOptions } from 'libp2p'
 import { Registry } from 'prom-client'
 import {
-  lanConfig, localTestConfig, MachineDriver, Membership, wanConfig, Xoshiro128,
+  MachineDriver, Membership, Xoshiro128,
   type MemberMeta, type MemberRole, type ResourceRecord, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
 } from '@dreammesh/protocols'
 import { RealScheduler } from '../clock/real-scheduler.js'
+import { CONFIG_PRESETS, presetConfig, type ConfigPresetName } from './config-presets.js'
 import { createHost, type DreamHost } from '../host/libp2p-host.js'
 import { openDataDir } from '../identity/data-dir.js'
 import { loadOrCreateIdentity } from '../identity/identity.js'
@@ -27,10 +28,6 @@ import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
 import { NodeMetrics } from './node-metrics.js'
 import { ResourceChannel } from './resource-channel.js'
-
-/** The membership config presets by name (see @dreammesh/protocols' config.ts for what each is for). */
-export const CONFIG_PRESETS = { lan: lanConfig, wan: wanConfig, 'local-test': localTestConfig } as const
-export type ConfigPresetName = keyof typeof CONFIG_PRESETS
 
 /** A node that cannot start as asked: its message is for a person (the CLI prints it, no stack trace). */
 export class NodeConfigError extends Error {
@@ -114,6 +111,8 @@ type Phase = 'created' | 'starting' | 'started' | 'stopped'
  * Made by `createDreamNode()`; single use: after `stop()` or `leave()`, make a new one on the same data dir
  * to restart.
  */
+export { CONFIG_PRESETS, type ConfigPresetName }
+
 export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Startable {
   /** The node's identity, loaded from (or created in) the data dir. */
   readonly peerId: PeerId
@@ -147,6 +146,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     super()
     this.peerId = peerIdFromPrivateKey(privateKey)
     const config = options.config ?? 'lan'
+    if (typeof config === 'string' && !(config in CONFIG_PRESETS)) throw new NodeConfigError(`unknown config preset ${JSON.stringify(config)}; one of ${Object.keys(CONFIG_PRESETS).join(', ')}`)
     this.config = typeof config === 'string' ? presetConfig(config) : config
     this.dialTimeoutMs = options.dialTimeoutMs ?? MEMBER_DIAL_TIMEOUT_MS
     this.incarnations = new IncarnationStore(options.dataDir)
@@ -448,12 +448,6 @@ function prefixed (prefix: string, stats: object | undefined): Record<string, nu
 /** Sort key: live members first. */
 function liveness (m: MemberView): number {
   return m.state === 'alive' ? 0 : m.state === 'suspect' ? 1 : 2
-}
-
-function presetConfig (name: ConfigPresetName): MembershipConfig {
-  const preset = CONFIG_PRESETS[name]
-  if (preset === undefined) throw new NodeConfigError(`unknown config preset ${JSON.stringify(name)}; one of ${Object.keys(CONFIG_PRESETS).join(', ')}`)
-  return preset()
 }
 
 /**

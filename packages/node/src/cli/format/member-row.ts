@@ -1,4 +1,4 @@
-import type { MemberJson } from '../../api/index.js'
+import type { MemberJson } from '../../api/types.js'
 
 /** The columns of `status` and `members`. */
 export const MEMBER_COLUMNS = ['NAME', 'ROLE', 'STATE', 'CPU', 'MEM', 'LOAD', 'LAST HEARD', 'RTT', 'ID']

@@ -1,4 +1,4 @@
-import { ApiClient } from '../../../api/index.js'
+import { ApiClient } from '../../../api/client.js'
 import { COMMON_HELP, COMMON_OPTIONS, EXIT, type Command } from '../../command.js'
 import { resolveDataDir } from '../../data-dir.js'
 

@@ -1,6 +1,4 @@
 import { openDataDir } from '../../../identity/data-dir.js'
-import { loadOrCreateIdentity } from '../../../identity/identity.js'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { clusterIdOf, generateClusterCode } from '../../../secret/cluster-code.js'
 import { loadClusterCode, saveClusterCode } from '../../../secret/secret-store.js'
 import { COMMON_HELP, COMMON_OPTIONS, EXIT, UsageError, type Command } from '../../command.js'
@@ -36,6 +34,9 @@ examples:
     }
     const code = generateClusterCode()
     await saveClusterCode(dataDir, code)
+    // Loaded here: the libp2p crypto stack is slow to load, and only this line needs it.
+    const { loadOrCreateIdentity } = await import('../../../identity/identity.js')
+    const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
     const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(dataDir)).toString()
     if (args.values.json === true) {
       io.out(JSON.stringify({ code: code.text, clusterId: clusterIdOf(code), peerId, dataDir }))

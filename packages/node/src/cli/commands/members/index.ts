@@ -1,4 +1,5 @@
-import { ApiClient, type MemberJson } from '../../../api/index.js'
+import { ApiClient } from '../../../api/client.js'
+import type { MemberJson } from '../../../api/types.js'
 import { COMMON_HELP, COMMON_OPTIONS, EXIT, type Command } from '../../command.js'
 import { resolveDataDir } from '../../data-dir.js'
 import { MEMBER_COLUMNS, memberRow } from '../../format/member-row.js'

@@ -1,4 +1,5 @@
-import { ApiClient, type MemberJson } from '../../../api/index.js'
+import { ApiClient } from '../../../api/client.js'
+import type { MemberJson } from '../../../api/types.js'
 import { COMMON_HELP, COMMON_OPTIONS, EXIT, type Command } from '../../command.js'
 import { resolveDataDir } from '../../data-dir.js'
 import { MEMBER_COLUMNS, memberRow } from '../../format/member-row.js'
@@ -11,7 +12,8 @@ export const status: Command = {
 
 Asks the node running on this data dir (\`dreammesh up\`) for its view of the cluster: this node (marked *)
 and every member it knows, with role, state (alive, suspect, dead, left), CPU, memory, load, when it was
-last heard from, and the round-trip time. Dead and left members stay listed for at least 60 s.
+last heard from, and the round-trip time. Dead and left members stay listed for at least 60 s (120 s with
+the lan preset; 30 s with local-test).
 
 flags:
   --json           print {"self": {...}, "members": [{...}]} (members does not repeat self); each member is

@@ -1,9 +1,8 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { COMMON_HELP, COMMON_OPTIONS, UsageError, type Command } from '../../command.js'
 import { resolveDataDir } from '../../data-dir.js'
-import { CONFIG_PRESETS, type ConfigPresetName } from '../../../node/dream-node.js'
+import { CONFIG_PRESETS, type ConfigPresetName } from '../../../node/config-presets.js'
 import { DEFAULT_LISTEN } from '../../../node/constants.js'
-import { runDaemon } from './daemon.js'
 
 /** The environment variable that carries the API token, so it stays out of `ps`. */
 export const API_TOKEN_ENV = 'DREAMMESH_API_TOKEN'
@@ -76,6 +75,8 @@ examples:
         }
       }
     }
+    // Loaded here, not at the top: libp2p takes a second to load, and `--help` or a typo should not wait.
+    const { runDaemon } = await import('./daemon.js')
     return await runDaemon({
       dataDir: resolveDataDir(v['data-dir'] as string | undefined, io.env),
       name,
