@@ -1,5 +1,5 @@
 /**
- * dreammesh as a benchmark agent: `dreammesh up` in each namespace with its default `lan` membership preset,
+ * dreammesh as a benchmark agent: `dreammesh up` in each namespace with its default `home` membership preset,
  * found by its peers over mDNS (so `peers` is not needed), and read over its local API socket
  * `<data dir>/api.sock` (`GET /v1/self` and `/v1/members`, as `dreammesh members --json` does). The socket is
  * a file, so the benchmark reads it from the root namespace without spawning anything: the polls cost the

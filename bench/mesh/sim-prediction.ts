@@ -1,6 +1,6 @@
 /**
  * The simulator's prediction of machine-loss detection for the same N: dreammesh's membership machine with
- * the LAN preset, one crash per run (a simulated crash sends nothing, which is what a lost machine does),
+ * the `home` preset (the real node's default, which the bench's agents run), one crash per run (a simulated crash sends nothing, which is what a lost machine does),
  * the median "known to all" over several seeds. Runs in this process, in virtual time: a few seconds.
  */
 import type { MembershipRunResult, TransportModel } from '@dreammesh/sim'
@@ -13,6 +13,8 @@ const RUN_SECONDS = 40
 const LIVENESS_SECONDS = 10
 /** The real node carries membership over libp2p streams (TCP), so the simulated network models streams. */
 const TRANSPORT: TransportModel = 'streams'
+/** The preset `dreammesh up` runs by default (and so the bench's agents). */
+const PRESET = 'home' as const
 
 export interface Prediction { medianMs: number, samples: number, seeds: string }
 
@@ -26,7 +28,7 @@ export async function predictMachineLossMs (nodes: number): Promise<Prediction |
   }
   const samples: number[] = []
   for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
-    const r: MembershipRunResult = sim.runMembership({ ...sim.RUN_DEFAULTS, nodes, seed, crash: 1, transport: TRANSPORT, durationSeconds: RUN_SECONDS, livenessSeconds: LIVENESS_SECONDS })
+    const r: MembershipRunResult = sim.runMembership({ ...sim.RUN_DEFAULTS, preset: PRESET, nodes, seed, crash: 1, transport: TRANSPORT, durationSeconds: RUN_SECONDS, livenessSeconds: LIVENESS_SECONDS })
     samples.push(...r.samples.detectionAllMs)
   }
   if (samples.length === 0) return 'the simulator recorded no detection'

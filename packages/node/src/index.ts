@@ -77,7 +77,7 @@ export {
 export { emptyLibp2pTransportStats, type Libp2pTransportStats } from './transport/stats.js'
 export * from './transport/constants.js'
 
-export { lanConfig, localTestConfig, wanConfig, decodeResourceRecord, encodeResourceRecord, resourcePolicy } from '@dreammesh/protocols'
+export { homeConfig, lanConfig, localTestConfig, wanConfig, decodeResourceRecord, encodeResourceRecord, resourcePolicy } from '@dreammesh/protocols'
 export type {
   Channel,
   Input,

@@ -15,7 +15,7 @@
  *   `NodeId`; `Deadlines`, the named-deadline heap behind `wakeAtMs`.
  * - Membership, SWIM with the Lifeguard extensions (docs/protocol/membership.md): `Membership` and its
  *   `MembershipInit`, `MembershipCommand` (`join`, `leave`, `connection-closed`, `update-meta`),
- *   `MembershipEvent`, `MemberView` and `MemberMeta`; `MembershipConfig` with the presets `lanConfig()`,
+ *   `MembershipEvent`, `MemberView` and `MemberMeta`; `MembershipConfig` with the presets `homeConfig()` (the real node's default), `lanConfig()`,
  *   `wanConfig()` and `localTestConfig()` (the numbers are derived in docs/membership-arithmetic.md); and
  *   the pure arithmetic (`suspicionTimeoutMs`, `remainingSuspicionTimeMs`, `retransmitLimit`, ...).
  * - `wire`: the versioned, length-bounded codecs. Malformed, unknown or oversized input is counted and

@@ -55,7 +55,7 @@ describe('the scenario script interpreter', () => {
     ['start all\n', /line 1 "start all": the script must begin with a cluster line/],
     ['cluster nodes=3\nstart 7\n', /line 2 "start 7": "7" is not a node \(0\.\.2\)/],
     ['cluster nodes=3\nrun 5\n', /line 2 "run 5": "5" is not a duration/],
-    ['cluster nodes=3 preset=mars\n', /preset must be one of local, lan, wan/],
+    ['cluster nodes=3 preset=mars\n', /preset must be one of local, lan, home, wan/],
     ['cluster nodes=3 speed=9\n', /"speed=9" is not one of/],
     ['cluster nodes=3\nfly 1\n', /unknown command "fly"/],
     ['cluster nodes=3\npartition split 0\n', /partition split needs two groups/]

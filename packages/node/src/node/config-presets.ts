@@ -1,7 +1,7 @@
-import { lanConfig, localTestConfig, wanConfig, type MembershipConfig } from '@dreammesh/protocols'
+import { homeConfig, lanConfig, localTestConfig, wanConfig, type MembershipConfig } from '@dreammesh/protocols'
 
 /** The membership config presets by name (see @dreammesh/protocols' config.ts for what each is for). */
-export const CONFIG_PRESETS = { lan: lanConfig, wan: wanConfig, 'local-test': localTestConfig } as const
+export const CONFIG_PRESETS = { home: homeConfig, lan: lanConfig, wan: wanConfig, 'local-test': localTestConfig } as const
 export type ConfigPresetName = keyof typeof CONFIG_PRESETS
 
 /** A preset by name; an unknown name is an error that lists the known ones. */

@@ -62,7 +62,7 @@ export interface DreamNodeOptions {
    * @default false
    */
   insecureOpen?: boolean
-  /** A membership preset name, or a whole config (start from a preset and change fields). @default 'lan' */
+  /** A membership preset name, or a whole config (start from a preset and change fields). @default 'home' */
   config?: ConfigPresetName | MembershipConfig
   /** Multiaddrs to listen on. @default DEFAULT_LISTEN (`/ip4/0.0.0.0/tcp/0`) */
   listen?: string[]
@@ -145,7 +145,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   ) {
     super()
     this.peerId = peerIdFromPrivateKey(privateKey)
-    const config = options.config ?? 'lan'
+    const config = options.config ?? 'home'
     if (typeof config === 'string' && !(config in CONFIG_PRESETS)) throw new NodeConfigError(`unknown config preset ${JSON.stringify(config)}; one of ${Object.keys(CONFIG_PRESETS).join(', ')}`)
     this.config = typeof config === 'string' ? presetConfig(config) : config
     this.dialTimeoutMs = options.dialTimeoutMs ?? MEMBER_DIAL_TIMEOUT_MS
@@ -408,6 +408,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         break
       case 'reaped':
         this.heard?.forget(event.id)
+        this.dialer?.forget(event.id)
         this.resourceChannel?.forget(event.id)
         return
       case 'dropped':

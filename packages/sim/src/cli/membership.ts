@@ -7,7 +7,7 @@ import { ProgressBar } from './progress.js'
 const flags: FlagSpec[] = [
   { name: 'nodes', kind: 'int', min: 2, max: 20000, help: 'members in the cluster (required)' },
   { name: 'seed', kind: 'int', min: 0, max: 0xffffffff, help: 'the seed; the same seed and flags give the same result (default 1)' },
-  { name: 'preset', kind: 'choice', choices: ['lan', 'local', 'wan'], help: 'membership config preset (default lan)' },
+  { name: 'preset', kind: 'choice', choices: ['lan', 'home', 'local', 'wan'], help: 'membership config preset (default lan; home is the real node\'s default)' },
   { name: 'loss', kind: 'fraction', help: 'packet loss, a fraction from 0 to 1 (default 0)' },
   { name: 'delay-ms', kind: 'number', min: 0.01, max: 10000, help: 'mean one-way delay in ms (default 0.2)' },
   { name: 'tail-share', kind: 'fraction', help: 'share of transmissions with an extra tail delay (default 0)' },

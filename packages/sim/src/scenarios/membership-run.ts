@@ -1,11 +1,11 @@
-import { lanConfig, localTestConfig, wanConfig, type MembershipConfig } from '@dreammesh/protocols'
+import { homeConfig, lanConfig, localTestConfig, wanConfig, type MembershipConfig } from '@dreammesh/protocols'
 import type { SimNetworkOptions, TransportModel } from '../network/options.js'
 import { InvariantChecker, type Violation } from './invariants.js'
 import { MembershipCluster } from './membership-cluster.js'
 import { variantConfig, type BrokenVariant } from './variants.js'
 import { percentiles, round, type Percentiles } from './stats.js'
 
-export type Preset = 'lan' | 'local' | 'wan'
+export type Preset = 'lan' | 'home' | 'local' | 'wan'
 export type PartitionKind = 'none' | 'split' | 'isolate' | 'asymmetric'
 
 /** Everything that defines a membership run; with the code, it determines the result. */
@@ -101,7 +101,7 @@ const POLL_MS = 100
 const CONVERGE_WITHIN_MS = 10_000
 
 export function presetConfig (preset: Preset): MembershipConfig {
-  return preset === 'lan' ? lanConfig() : preset === 'wan' ? wanConfig() : localTestConfig()
+  return preset === 'lan' ? lanConfig() : preset === 'home' ? homeConfig() : preset === 'wan' ? wanConfig() : localTestConfig()
 }
 
 export function networkOptions (o: MembershipRunOptions): SimNetworkOptions {

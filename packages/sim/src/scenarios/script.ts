@@ -162,7 +162,7 @@ class Interpreter {
     const kv = keyValues(args, ['nodes', 'seed', 'preset', 'loss', 'delay-ms', 'transport', 'drift-ppm', 'variant'])
     if (kv.nodes === undefined) throw new ScriptError('nodes= is required')
     const nodes = integer('nodes', kv.nodes, 2, 1000)
-    const preset = choice('preset', kv.preset ?? 'local', ['local', 'lan', 'wan']) as Preset
+    const preset = choice('preset', kv.preset ?? 'local', ['local', 'lan', 'home', 'wan']) as Preset
     const transport = choice('transport', kv.transport ?? 'packets', ['packets', 'streams']) as TransportModel
     const variant = kv.variant === undefined ? undefined : choice('variant', kv.variant, ['no-refutation']) as 'no-refutation'
     const run = {

@@ -8,6 +8,7 @@ import { loadClusterCode, saveClusterCode } from '../../../secret/secret-store.j
 import { API_SOCKET_FILE, startApiServer } from '../../../api/index.js'
 import { NodeApiSource } from '../../../node/api-source.js'
 import { EXIT, type CliIo } from '../../command.js'
+import { installCrashGuard } from './crash-guard.js'
 import { DaemonLog } from './log.js'
 import { requireLanInterface } from './network-check.js'
 
@@ -69,6 +70,7 @@ export async function runDaemon (options: DaemonOptions, io: CliIo): Promise<num
 async function serve (node: DreamNode, options: DaemonOptions, log: DaemonLog, io: CliIo): Promise<number> {
   let requestStop: (reason: StopReason) => void = () => {}
   const stopRequested = new Promise<StopReason>(resolve => { requestStop = resolve })
+  const removeGuard = installCrashGuard(log, node.registry)
   logMembership(node, log)
   node.addEventListener('node:name-taken', event => { requestStop({ kind: 'name-taken', error: event.detail.error }) })
 
@@ -120,6 +122,7 @@ async function serve (node: DreamNode, options: DaemonOptions, log: DaemonLog, i
     await api.close()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    removeGuard()
   }
   log.info('stopped')
   return reason.kind === 'name-taken' ? EXIT.failed : EXIT.ok
