@@ -205,12 +205,13 @@ describe('ResourcePublisher', () => {
     const policy = resourcePolicy()
     assert.equal(publisher.offer(record()), 'first')
     for (nowMs = 1_000; nowMs < policy.maxSilenceMs; nowMs += 1_000) assert.equal(publisher.offer(record({ seq: nowMs / 1000 + 1 })), undefined)
-    assert.equal(publisher.offer(record({ seq: 11 })), 'silence')
+    const quietOffers = policy.maxSilenceMs / 1_000 - 1
+    assert.equal(publisher.offer(record({ seq: quietOffers + 2 })), 'silence')
     nowMs += policy.minIntervalMs
-    assert.equal(publisher.offer(record({ seq: 12, cpuPercent: 90 })), 'cpu')
+    assert.equal(publisher.offer(record({ seq: quietOffers + 3, cpuPercent: 90 })), 'cpu')
     assert.deepEqual(sent.map(s => s.reason), ['first', 'silence', 'cpu'])
     assert.equal(sent[2].record.cpuPercent, 90)
-    assert.deepEqual(publisher.stats, { offered: 12, published: 3 })
-    assert.equal(publisher.last()?.seq, 12)
+    assert.deepEqual(publisher.stats, { offered: quietOffers + 3, published: 3 })
+    assert.equal(publisher.last()?.seq, quietOffers + 3)
   })
 })
