@@ -83,6 +83,6 @@ describe('resource dissemination policy', () => {
     assert.deepEqual(Object.keys(policy).sort(), [
       'cpuDeltaPercent', 'diskFreeLevelsBytes', 'loadDeltaPerCore', 'maxSilenceMs', 'memDeltaPercent', 'minIntervalMs', 'netDeltaBytesPerSec'
     ])
-    assert.equal(policy.maxSilenceMs, 30_000)
+    assert.equal(policy.maxSilenceMs, 60_000)
   })
 })

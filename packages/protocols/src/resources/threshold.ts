@@ -33,7 +33,7 @@ export interface ResourcePolicy {
 const GIB = 1024 ** 3
 
 /**
- * The defaults: a LAN of a few dozen members; a record every 30 s when quiet, every 10 s at most when busy.
+ * The defaults: a LAN of a few dozen members; a record every 60 s when quiet, every 15 s at most when busy.
  * Every record is an update-meta that membership gossips to all, so these rates set much of an idle
  * cluster's traffic: at 2 s / 10 s, resource news kept gossip running all the time (measured in
  * bench:mesh), for numbers placement must not chase anyway (it uses requested resources).
@@ -45,8 +45,8 @@ export function resourcePolicy (): ResourcePolicy {
     loadDeltaPerCore: 0.25,
     netDeltaBytesPerSec: 12_500_000, // 100 Mbit/s: a transfer starting or stopping, not its jitter
     diskFreeLevelsBytes: [1 * GIB, 5 * GIB, 20 * GIB, 100 * GIB],
-    maxSilenceMs: 30_000,
-    minIntervalMs: 10_000
+    maxSilenceMs: 60_000,
+    minIntervalMs: 15_000
   }
 }
 
