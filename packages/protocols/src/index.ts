@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * `@dreammesh/protocols`: dreammesh's protocols as pure, sans-IO state machines, with their wire codecs. No
- * clock, no `Math.random`, no timers, no sockets, no `process` (ARCHITECTURE.md rule 1, enforced by a lint
+ * clock, no platform randomness, no timers, no sockets, no host globals (ARCHITECTURE.md rule 1, enforced by a lint
  * rule): a machine is fed `(nowMs, input)` and returns what to send, the events that happened and the one
  * time it wants to be woken (docs/adr/0001). The real node and the simulator drive the very same code.
  *

@@ -3,8 +3,8 @@ import type { Output, StateMachine } from './state-machine.js'
 import type { Transport } from './transport.js'
 
 /**
- * Local time and one-shot timers, as the host provides them. The real node backs it with
- * `performance.now()` and `setTimeout`; the simulator with each node's drifting virtual clock.
+ * Local time and one-shot timers, as the host provides them. The real node backs it with its
+ * monotonic clock and one-shot OS timers; the simulator with each node's drifting virtual clock.
  */
 export interface Scheduler {
   nowMs (): number

@@ -1,5 +1,5 @@
 /**
- * The injected source of randomness. Protocols never call `Math.random`: the host gives them an `Rng`, so a
+ * The injected source of randomness. Protocols never draw from the platform's generator: the host gives them an `Rng`, so a
  * simulator run is a pure function of its seed (ARCHITECTURE.md rule 2).
  */
 export interface Rng {
