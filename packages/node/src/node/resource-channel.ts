@@ -48,6 +48,8 @@ export class ResourceChannel {
   /** Gossiped records by origin; cleared when the member restarts, dies, leaves or is reaped. */
   private readonly gossiped = new Map<NodeId, ResourceRecord>()
   private stopped = false
+  /** Records the validator decoded, by message, so delivery does not decode them again. */
+  private readonly validated = new WeakMap<Message, ResourceRecord>()
 
   constructor (private readonly init: ResourceChannelInit) {
     this.sampler = new ResourceSampler({
@@ -123,16 +125,22 @@ export class ResourceChannel {
     if (!decoded.ok) return this.drop(decoded.reason, TopicValidatorResult.Reject)
     const known = this.gossiped.get(origin)
     if (known !== undefined && !seqAfter(decoded.record.seq, known.seq)) return this.drop('stale', TopicValidatorResult.Ignore)
+    this.validated.set(message, decoded.record)
     return TopicValidatorResult.Accept
   }
 
   private readonly onMessage = (event: CustomEvent<Message>): void => {
     const message = event.detail
     if (message.topic !== RESOURCES_TOPIC || message.type !== 'signed') return
-    const decoded = decodeResourceRecord(message.data)
-    if (!decoded.ok) return // the validator already counted it
+    let record = this.validated.get(message)
+    if (record === undefined) {
+      // gossipsub handed over another object than it validated: decode again (the validator counted drops).
+      const decoded = decodeResourceRecord(message.data)
+      if (!decoded.ok) return
+      record = decoded.record
+    }
     const origin = message.from.toString()
-    this.gossiped.set(origin, decoded.record)
+    this.gossiped.set(origin, record)
     this.init.onChanged(origin)
   }
 
