@@ -466,6 +466,45 @@ describe('Membership (driven by a virtual-time loop)', function () {
     })
   })
 
+  describe('round-trip time', () => {
+    /** `a` knows `b` and `c` (a relay) and has just sent `b` a PING at time 1; returns it and that PING. */
+    function pinged (): { a: Membership, ping: PacketMessage } {
+      const a = lone('a')
+      a.step(0, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('b'), aliveOf('c')]) })
+      const out = a.step(1, { kind: 'command', command: { type: 'connection-closed', peer: 'b' } })
+      return { a, ping: packetsTo(out, 'b').filter((p) => p.kind === PacketKind.PING)[0] }
+    }
+    const ack = (seq: number, targetHash: number): Uint8Array =>
+      Packet.encode({ version: MEMBERSHIP_WIRE_VERSION, kind: PacketKind.ACK, seq, targetHash, target: '', updates: [] })
+
+    it('a direct ACK reports the round trip of its PING, in local ms', () => {
+      const { a, ping } = pinged()
+      const out = a.step(8, { kind: 'message', from: 'b', channel: 'packet', bytes: ack(ping.seq, ping.targetHash) })
+      assert.deepEqual(out.events.filter((e) => e.type === 'rtt'), [{ type: 'rtt', id: 'b', ms: 7 }])
+    })
+
+    it('an ACK for another target, or a second copy of the ACK, reports nothing', () => {
+      const { a, ping } = pinged()
+      const wrong = a.step(5, { kind: 'message', from: 'b', channel: 'packet', bytes: ack(ping.seq, fnv1a32('c')) })
+      assert.deepEqual(wrong.events.filter((e) => e.type === 'rtt'), [])
+      a.step(6, { kind: 'message', from: 'b', channel: 'packet', bytes: ack(ping.seq, ping.targetHash) })
+      const again = a.step(7, { kind: 'message', from: 'b', channel: 'packet', bytes: ack(ping.seq, ping.targetHash) })
+      assert.deepEqual(again.events.filter((e) => e.type === 'rtt'), [])
+    })
+
+    it('an ACK that comes after the indirect probes went out is not a round trip of the PING', () => {
+      const { a, ping } = pinged()
+      const c = localTestConfig()
+      const indirect = runAlone(a, 2, 1 + c.probeTimeoutMs + 1)
+      assert.ok(a.counters()['probes.indirect'] >= 1, `the indirect probes went out (${JSON.stringify(indirect)})`)
+      // Past the direct timeout, still within the probe's interval: the probe would take this ACK.
+      const late = 1 + c.probeTimeoutMs + 5
+      assert.ok(late < 1 + c.probeIntervalMs)
+      const out = a.step(late, { kind: 'message', from: 'b', channel: 'packet', bytes: ack(ping.seq, ping.targetHash) })
+      assert.deepEqual(out.events.filter((e) => e.type === 'rtt'), [])
+    })
+  })
+
   describe('what a machine sends, its peers can decode', () => {
     /** Short ids, as the simulator uses, and the smallest valid meta: each ALIVE is about a dozen bytes. */
     const tinyAlive = (i: number): Update => ({

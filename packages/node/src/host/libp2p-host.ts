@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client'
 import { RESOURCES_TOPIC } from '../node/resource-channel.js'
 import { gossipsubMetricsRegister } from './gossipsub-metrics.js'
 import { connectionProtectorOf, mdnsServiceTag, type Admission } from '../secret/admission.js'
+import { installLazyWindowUpdates } from './lazy-window-updates.js'
 
 /** The services every dreammesh host runs. */
 export type HostServices = {
@@ -42,11 +43,6 @@ export const MAX_CONNECTIONS = 512
  * internet; in a private cluster every peer passed pnet, and a rejoining mesh dials in bursts.
  */
 export const INBOUND_CONNECTIONS_PER_HOST_PER_S = 100
-/**
- * How often libp2p's connection monitor pings each connection (it opens a stream per ping), in ms. Its RTT
- * is `status`'s RTT column; libp2p's 10 s default cost an idle node of six peers about 0.5% of a core.
- */
-export const CONNECTION_PING_INTERVAL_MS = 30_000
 /** Largest gossipsub RPC a node reads, in bytes: gossip carries small records, not bulk. */
 export const MAX_GOSSIP_RPC_BYTES = 256 * 1024
 
@@ -57,6 +53,7 @@ export const MAX_GOSSIP_RPC_BYTES = 256 * 1024
  * does that (see DreamNode).
  */
 export async function createHost (init: HostInit): Promise<DreamHost> {
+  installLazyWindowUpdates()
   const protector = connectionProtectorOf(init.admission)
   return await createLibp2p({
     privateKey: init.privateKey,
@@ -69,7 +66,9 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
       maxConnections: MAX_CONNECTIONS,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_S
     },
-    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
+    // Off: it pings every connection on a new stream at the same moment, a burst that at N=20 on two cores
+    // timed out membership probes. Membership's probes measure RTT instead, and judge liveness (ADR 0008).
+    connectionMonitor: { enabled: false },
     peerDiscovery: init.mdns ? [mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS })] : [],
     metrics: prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
     services: {

@@ -28,6 +28,7 @@ import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
 import { NodeMetrics } from './node-metrics.js'
 import { ResourceChannel } from './resource-channel.js'
+import { RttTracker } from './rtt-tracker.js'
 
 /** A node that cannot start as asked: its message is for a person (the CLI prints it, no stack trace). */
 export class NodeConfigError extends Error {
@@ -124,6 +125,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private phase: Phase = 'created'
   private readonly scheduler = new RealScheduler()
   private readonly incarnations: IncarnationStore
+  private readonly rtt = new RttTracker()
   private host: DreamHost | undefined
   private transport: Libp2pTransport | undefined
   private heard: HeardTracker | undefined
@@ -197,15 +199,17 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     return this.heard?.sinceHeardMs(id) ?? null
   }
 
-  /** The round-trip time to a member over its open connection (libp2p's connection monitor), in ms. */
-  rttMs (id: NodeId): number | null {
-    if (this.host === undefined) return null
+  private hangUp (id: NodeId): void {
     try {
-      const rtts = this.host.getConnections(peerIdFromString(id)).map(c => c.rtt).filter((r): r is number => typeof r === 'number')
-      return rtts.length === 0 ? null : Math.min(...rtts)
+      this.host?.hangUp(peerIdFromString(id)).catch(() => {})
     } catch {
-      return null
+      // Not a peer id: nothing to hang up.
     }
+  }
+
+  /** The smoothed round-trip time to a member, from membership's direct probes (see RttTracker), in ms. */
+  rttMs (id: NodeId): number | null {
+    return this.rtt.rttMs(id)
   }
 
   /** What membership counted: drops by reason, probes, suspicions, refutations, syncs. */
@@ -386,6 +390,9 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       case 'refuted':
         this.incarnations.used(event.incarnation)
         return
+      case 'rtt':
+        this.rtt.sample(event.id, event.ms)
+        return
       case 'joined':
         this.resourceChannel?.forget(event.member.id)
         this.dialer?.learn(event.member)
@@ -403,11 +410,17 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       case 'suspect':
         break
       case 'dead':
+        // A lost machine closed nothing: its connection would linger, and a probe after its return could
+        // take that stale path. Anti-entropy dials dead members again, which is how a false verdict heals.
+        this.hangUp(event.member.id)
+        this.resourceChannel?.forget(event.member.id)
+        break
       case 'left':
         this.resourceChannel?.forget(event.member.id)
         break
       case 'reaped':
         this.heard?.forget(event.id)
+        this.rtt.forget(event.id)
         this.dialer?.forget(event.id)
         this.resourceChannel?.forget(event.id)
         return

@@ -23,6 +23,8 @@ interface Probe {
   indirect: boolean
   /** When the probe as a whole fails (local time). */
   deadlineMs: number
+  /** When the direct PING went out (local time): an ACK before the indirect probes measures the round trip. */
+  sentAtMs: number
 }
 
 interface Relay {
@@ -121,7 +123,8 @@ export class Prober {
       nackers: new Set(),
       expectedNacks: 0,
       indirect: false,
-      deadlineMs: ctx.nowMs + ctx.health.scale(ctx.config.probeIntervalMs)
+      deadlineMs: ctx.nowMs + ctx.health.scale(ctx.config.probeIntervalMs),
+      sentAtMs: ctx.nowMs
     }
     this.probes.set(probe.seq, probe)
     this.byTarget.set(target, probe)
@@ -181,6 +184,8 @@ export class Prober {
     // A late ACK (after the deadline) is normal under load and proves nothing now: ignore it.
     if (probe === undefined || probe.targetHash !== p.targetHash) return
     probe.acked = true
+    // Before the PING_REQs went out only the target can have answered: that ACK times a round trip, free.
+    if (!probe.indirect) ctx.events.push({ type: 'rtt', id: probe.target, ms: ctx.nowMs - probe.sentAtMs })
     this.finish(probe)
     ctx.health.apply(-1)
   }

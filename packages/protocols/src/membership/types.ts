@@ -50,6 +50,11 @@ export type MembershipEvent =
   | { type: 'updated', member: MemberView }
   /** A dead or left member was forgotten after `deadRetentionMs`. */
   | { type: 'reaped', id: NodeId }
+  /**
+   * A direct probe of `id` was answered: the round trip in ms of local time, a PING and its ACK through the
+   * transport. Hosts show it as the member's RTT instead of sending pings of their own.
+   */
+  | { type: 'rtt', id: NodeId, ms: number }
   /** This node refuted a suspicion (or a death) about itself. */
   | { type: 'refuted', incarnation: number, accuser: NodeId }
   /** A message from a peer was dropped; counted in `counters`. */
