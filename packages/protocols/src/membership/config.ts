@@ -101,15 +101,22 @@ export function lanConfig (): MembershipConfig {
  * The real node's default: a home or office LAN of real hosts, where every message crosses libp2p (pnet,
  * noise, yamux) and costs the host syscalls and CPU that a simulated packet does not. Probes every 500 ms
  * instead of 200 ms, gossip every 100 ms: an idle node sends about 2.5 times fewer packets than with
- * `lanConfig()`, and a lost machine is still declared dead in about 2-3 s at N=6-20 (a crashed process,
- * whose connections close, much sooner). Measured in `npm run bench:mesh`.
+ * `lanConfig()`.
+ *
+ * Suspicion lasts `2 × max(1, log10 N) × 500 ms`: 1.0 s at N ≤ 10, 1.3 s at N = 20, with no Lifeguard
+ * stretching (suspicionMult 2 expects no confirmations). A suspect hears of it within a gossip round or two
+ * (100-200 ms) and its refutation travels back as fast, so 1 s leaves a live node five rounds; it does not
+ * cover a pause of a second or more, which on a LAN means the host is in trouble anyway. In exchange a lost
+ * machine is known to all in about 1.5 s at N=6 and 1.8 s at N=20 (the simulator's median; bench:mesh
+ * measures the real figure beside serf's 6-7 s).
  */
 export function homeConfig (): MembershipConfig {
   return {
     ...lanConfig(),
     probeIntervalMs: 500,
     probeTimeoutMs: 250,
-    gossipIntervalMs: 100
+    gossipIntervalMs: 100,
+    suspicionMult: 2
   }
 }
 
