@@ -12,6 +12,7 @@ import { RESOURCES_TOPIC } from '../node/resource-channel.js'
 import { gossipsubMetricsRegister } from './gossipsub-metrics.js'
 import { connectionProtectorOf, mdnsServiceTag, type Admission } from '../secret/admission.js'
 import { installLazyWindowUpdates } from './lazy-window-updates.js'
+import { quietDiscovery } from './quiet-discovery.js'
 
 /** The services every dreammesh host runs. */
 export type HostServices = {
@@ -34,8 +35,12 @@ export interface HostInit {
   registry: Registry
 }
 
-/** How often mDNS asks the LAN who is there, in ms: a node that missed the first answers hears the next. */
-export const MDNS_QUERY_INTERVAL_MS = 5_000
+/**
+ * How often mDNS asks the LAN who is there, in ms. A node asks once as it starts and every member answers, so
+ * the repeat only covers lost packets; membership spreads everyone else once one member is found. Every
+ * query is answered by all N members to all N members, so a short interval costs N² packets per round.
+ */
+export const MDNS_QUERY_INTERVAL_MS = 30_000
 /** Connections a node keeps at most; a home cluster is tens of nodes, a test mesh a few hundred. */
 export const MAX_CONNECTIONS = 512
 /**
@@ -69,7 +74,7 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
     // Off: it pings every connection on a new stream at the same moment, a burst that at N=20 on two cores
     // timed out membership probes. Membership's probes measure RTT instead, and judge liveness (ADR 0008).
     connectionMonitor: { enabled: false },
-    peerDiscovery: init.mdns ? [mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS })] : [],
+    peerDiscovery: init.mdns ? [quietDiscovery(mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS }))] : [],
     metrics: prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
     services: {
       identify: identify(),

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TypedEventEmitter, type PeerDiscoveryEvents, type PeerInfo } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { QuietDiscovery, REPEAT_DISCOVERY_AFTER_MS } from '../src/host/quiet-discovery.js'
+
+/** A discovery that reports whatever the test tells it to, as mDNS reports each answer it hears. */
+class Announcer extends TypedEventEmitter<PeerDiscoveryEvents> {
+  started = 0
+  async start (): Promise<void> { this.started++ }
+  async stop (): Promise<void> {}
+  hear (info: PeerInfo): void { this.safeDispatchEvent('peer', { detail: info }) }
+}
+
+async function peerInfo (...addrs: string[]): Promise<PeerInfo> {
+  return { id: peerIdFromPrivateKey(await generateKeyPair('Ed25519')), multiaddrs: addrs.map(a => multiaddr(a)) }
+}
+
+describe('QuietDiscovery (mDNS answers that say nothing new are not passed on)', () => {
+  let now = 0
+  let inner: Announcer
+  let quiet: QuietDiscovery
+  let passed: PeerInfo[]
+
+  beforeEach(async () => {
+    now = 0
+    inner = new Announcer()
+    quiet = new QuietDiscovery(inner, () => now)
+    passed = []
+    quiet.addEventListener('peer', (e) => { passed.push(e.detail) })
+    await quiet.start()
+  })
+
+  it('starts the discovery it wraps', () => {
+    assert.equal(inner.started, 1)
+    assert.equal(quiet.isStarted(), true)
+  })
+
+  it('passes a new peer once, however often it is heard, whatever the order of its addresses', async () => {
+    const a = await peerInfo('/ip4/10.0.0.1/tcp/4711', '/ip4/10.0.0.1/udp/4711/quic-v1')
+    for (let i = 0; i < 20; i++) { now += 1_000; inner.hear(a) }
+    inner.hear({ id: a.id, multiaddrs: [...a.multiaddrs].reverse() })
+    assert.deepEqual(passed.map(p => p.id.toString()), [a.id.toString()])
+  })
+
+  it('passes a peer again when its addresses change, and after REPEAT_DISCOVERY_AFTER_MS', async () => {
+    const a = await peerInfo('/ip4/10.0.0.1/tcp/4711')
+    inner.hear(a)
+    inner.hear({ id: a.id, multiaddrs: [multiaddr('/ip4/10.0.0.2/tcp/4711')] })
+    assert.equal(passed.length, 2)
+    now += REPEAT_DISCOVERY_AFTER_MS
+    inner.hear({ id: a.id, multiaddrs: [multiaddr('/ip4/10.0.0.2/tcp/4711')] })
+    assert.equal(passed.length, 3)
+  })
+
+  it('keeps peers apart', async () => {
+    const a = await peerInfo('/ip4/10.0.0.1/tcp/4711')
+    const b = await peerInfo('/ip4/10.0.0.1/tcp/4711')
+    inner.hear(a)
+    inner.hear(b)
+    inner.hear(a)
+    assert.deepEqual(passed.map(p => p.id.toString()), [a.id.toString(), b.id.toString()])
+  })
+})
