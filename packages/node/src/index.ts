@@ -8,7 +8,8 @@
  * `createDreamNode(options)` opens the data dir (identity, incarnation, cluster secret; all mode 0600,
  * written atomically), settles who it admits, and returns a `DreamNode`:
  * - `start()`, `stop()`, `leave()` (graceful: peers see `left`, not `dead`);
- * - `peerId`, `clusterId`, `getMultiaddrs()`, `self()`, `members()`, `member(idOrName)`;
+ * - `peerId`, `clusterId`, `getMultiaddrs()`, `self()`, `members()`, `member(idOrName)` and
+ *   `resolveMember(idOrName)` (a name shared by several remembered members is `ambiguous`, never guessed);
  * - `resourcesOf(member)`: its newest `ResourceRecord` (CPU, load, memory, disk, network, uptime, power,
  *   capabilities), sampled every second and gossiped when it changes beyond a threshold;
  * - `sinceHeardMs(id)`, `rttMs(id)`, `counters()`, `registry` (prom-client: the node's and libp2p's metrics);

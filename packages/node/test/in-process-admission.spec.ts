@@ -118,6 +118,14 @@ describe('in-process admission: only holders of the cluster code get in', functi
     assert.ok(refusal instanceof NameTakenError, 'the newcomer says the name is taken')
     assert.match(refusal.message, new RegExp(holder.peerId.toString()))
     // The holder keeps its name and stays alive everywhere.
-    await waitUntil('the holder is still alive everywhere', () => nodes.filter(n => n !== holder).every(n => n.member(holder.self().meta.name)?.id === holder.peerId.toString()))
+    const name = holder.self().meta.name
+    await waitUntil('the holder is still alive everywhere, under its name', () => nodes.filter(n => n !== holder).every(n => {
+      const m = n.member(holder.peerId.toString())
+      return m?.state === 'alive' && m.meta.name === name
+    }))
+    // The refused newcomer is remembered (left) under the same name: the name alone is reported as ambiguous.
+    const r = nodes[0].resolveMember(name)
+    if (r.kind === 'ambiguous') assert.ok(r.candidates.some(m => m.id === holder.peerId.toString()))
+    else assert.equal(r.kind === 'found' ? r.member.id : r.kind, holder.peerId.toString())
   })
 })

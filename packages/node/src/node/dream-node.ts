@@ -29,6 +29,7 @@ import { NameGuard } from './name-guard.js'
 import { NodeMetrics } from './node-metrics.js'
 import { ResourceChannel } from './resource-channel.js'
 import { RttTracker } from './rtt-tracker.js'
+import { resolveNamed, type Resolution } from '../api/resolve-member.js'
 
 /** A node that cannot start as asked: its message is for a person (the CLI prints it, no stack trace). */
 export class NodeConfigError extends Error {
@@ -187,11 +188,19 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     return this.machine().members()
   }
 
-  /** A member by peer id or by name (names are unique among live members; the live one wins). */
+  /**
+   * A member (self included) by peer id or by name, as the API and every CLI command resolve it: a peer id
+   * wins; a name shared by several remembered members (a dead one and a live one, say) is `ambiguous`,
+   * reported rather than guessed, so that nothing acts on the wrong machine.
+   */
+  resolveMember (idOrName: string): Resolution<MemberView> {
+    return resolveNamed([this.self(), ...this.members()], idOrName, m => ({ id: m.id, name: m.meta.name }))
+  }
+
+  /** The member `resolveMember` finds, or undefined when the name is unknown or ambiguous. */
   member (idOrName: string): MemberView | undefined {
-    const all = [this.self(), ...this.members()]
-    return all.find(m => m.id === idOrName) ??
-      all.filter(m => m.meta.name === idOrName).sort((a, b) => liveness(a) - liveness(b))[0]
+    const r = this.resolveMember(idOrName)
+    return r.kind === 'found' ? r.member : undefined
   }
 
   /** How long ago a member was last heard from (any membership packet or frame), in ms; null if never. */
@@ -457,11 +466,6 @@ function prefixed (prefix: string, stats: object | undefined): Record<string, nu
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(stats ?? {})) if (typeof v === 'number') out[prefix + k] = v
   return out
-}
-
-/** Sort key: live members first. */
-function liveness (m: MemberView): number {
-  return m.state === 'alive' ? 0 : m.state === 'suspect' ? 1 : 2
 }
 
 /**
