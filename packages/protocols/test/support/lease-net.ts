@@ -12,8 +12,10 @@ import type { GrantRecord, LeaseCommand, LeaseEvent, LeaseOutput, VoterSetRecord
  * A paused node runs nothing until its pause ends, then everything it missed in order (its clock runs on).
  * A crash loses everything not yet durable; a restart builds a new machine from what was.
  *
- * After every step it checks the safety invariant against the true clock: no two live nodes believe, by
- * their own clocks, that they hold a valid lease on the same resource; and no two holders share an epoch.
+ * After every step it checks the safety invariant against the true clock: no two live nodes run the same
+ * resource at once (from the step that reports `acquired` to the step that reports `lost` or `released`,
+ * so a stalled node runs on through its stall), no two holders share an epoch, and no instance is killed
+ * after its lease ended by its own clock.
  */
 export interface LeaseNetOptions {
   seed: number
@@ -22,6 +24,8 @@ export interface LeaseNetOptions {
   config: LeaseConfig
   /** Clock rate error drawn per node in ±driftPpm. */
   driftPpm: number
+  /** Draw only the extremes, +driftPpm or −driftPpm: the worst pairs, as often as possible. */
+  driftExtremes?: boolean
   minDelayMs: number
   maxDelayMs: number
   lossRate: number
@@ -79,7 +83,7 @@ export class LeaseNet {
   readonly nodes = new Map<NodeId, Node>()
   readonly log: LoggedLeaseEvent[] = []
   readonly violations: string[] = []
-  /** Kill-by events that came after the lease they were for had ended (a margin shorter than a pause). */
+  /** Kills carried out after the lease they were for had ended (a margin shorter than a pause). */
   readonly lateKills: string[] = []
   /** Returns true when a packet from `a` to `b` cannot pass now. */
   blocked: (a: NodeId, b: NodeId) => boolean = () => false
@@ -127,10 +131,9 @@ export class LeaseNet {
     this.start(id, { grants: [...n.grants.values()], voters: n.voters, life: n.life + 1 })
   }
 
-  /** Is `id` the one node that believes it holds `resource` now? */
+  /** Does `id` run `resource` now (acquired, and not yet told to stop)? */
   believes (id: NodeId, resource: string): boolean {
-    const b = this.beliefs.get(id)?.get(resource)
-    return b !== undefined && !this.node(id).crashed && this.localMs(id) < b.validUntilMs
+    return this.beliefs.get(id)?.has(resource) === true && !this.node(id).crashed
   }
 
   eventsOf (id?: NodeId, type?: LeaseEvent['type']): LoggedLeaseEvent[] {
@@ -172,7 +175,8 @@ export class LeaseNet {
 
   private start (id: NodeId, restart: { grants: GrantRecord[], voters: VoterSetRecord | undefined, life: number } | undefined): void {
     const rng = this.rng.fork(`${id}/${restart?.life ?? 0}`)
-    const rate = 1 + (rng.float() * 2 - 1) * this.opts.driftPpm / 1e6
+    const spread = this.opts.driftExtremes === true ? (rng.float() < 0.5 ? -1 : 1) : rng.float() * 2 - 1
+    const rate = 1 + spread * this.opts.driftPpm / 1e6
     // A booted clock starts anywhere; a restarted node's clock starts over.
     const offsetMs = rng.float() * 1_000 - this.trueMs * rate
     const nowMs = offsetMs + this.trueMs * rate
@@ -236,15 +240,16 @@ export class LeaseNet {
         return
       }
       case 'renewed': mine.set(e.resource, { epoch: e.epoch, validUntilMs: e.validUntilMs }); return
-      case 'kill-by': {
+      // The instance runs until the step that tells the host to kill it or that it was given away: a paused
+      // node's steps come late, so its instance runs on through the pause, as a stalled daemon's child would.
+      case 'lost': {
         const b = mine.get(e.resource)
-        if (b !== undefined && localMs > b.validUntilMs) this.lateKills.push(`seed ${this.opts.seed}: ${n.id} killed ${e.resource} ${(localMs - b.validUntilMs).toFixed(3)} ms after its lease ended`)
+        if (b !== undefined && (e.reason === 'expired' || e.reason === 'renewal-failed') && localMs > b.validUntilMs) {
+          this.lateKills.push(`seed ${this.opts.seed}: ${n.id} stopped ${e.resource} ${(localMs - b.validUntilMs).toFixed(3)} ms after its lease ended`)
+        }
+        mine.delete(e.resource)
         return
       }
-      // The lease's validity, not the machine's early stop, is what the bound is about: a lease that ran
-      // out (expired, renewal failed) or was taken (higher epoch) still counts until its end. Only a
-      // release, a handoff or a clock jump ends it at once, because the node stopped first.
-      case 'lost': if (e.reason === 'handed-off' || e.reason === 'clock-jumped') mine.delete(e.resource); return
       case 'released': mine.delete(e.resource); return
       default:
     }
@@ -255,16 +260,14 @@ export class LeaseNet {
     for (const [id, mine] of this.beliefs) {
       const n = this.nodes.get(id)
       if (n === undefined || n.crashed) continue
-      const local = n.offsetMs + this.trueMs * n.rate
-      for (const [resource, b] of mine) {
-        if (local >= b.validUntilMs) continue
+      for (const resource of mine.keys()) {
         const list = holders.get(resource) ?? []
         list.push(id)
         holders.set(resource, list)
       }
     }
     for (const [resource, list] of holders) {
-      if (list.length > 1) this.violations.push(`seed ${this.opts.seed} t=${this.trueMs.toFixed(3)}: ${list.join(' and ')} all believe they hold ${resource}`)
+      if (list.length > 1) this.violations.push(`seed ${this.opts.seed} t=${this.trueMs.toFixed(3)}: ${list.join(' and ')} all run ${resource}`)
     }
   }
 
