@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client'
 import { RESOURCES_TOPIC } from '../node/resource-channel.js'
 import { gossipsubMetricsRegister } from './gossipsub-metrics.js'
 import { connectionProtectorOf, mdnsServiceTag, type Admission } from '../secret/admission.js'
+import { denyGate, type DenyList } from './deny-gate.js'
 import { installLazyWindowUpdates } from './lazy-window-updates.js'
 import { quietDiscovery } from './quiet-discovery.js'
 
@@ -33,6 +34,8 @@ export interface HostInit {
   mdns: boolean
   /** Where libp2p registers its own metrics (one registry per node, so several nodes fit in one process). */
   registry: Registry
+  /** Revoked peers, refused at every connection whatever secret they hold (see deny-gate.ts). */
+  deny?: DenyList
 }
 
 /**
@@ -66,6 +69,7 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
     transports: init.transports,
     ...(protector === undefined ? {} : { connectionProtector: protector }),
     connectionEncrypters: [noise()],
+    ...(init.deny === undefined ? {} : { connectionGater: denyGate(init.deny) }),
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
