@@ -13,6 +13,12 @@ import { emptyLibp2pTransportStats, type Libp2pTransportStats } from './stats.js
 export type Libp2pTransportNode = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
 
 export interface Libp2pTransportInit {
+  /**
+   * The protocol ids of the two channels: each protocol machine (membership, leases, ...) gets a transport
+   * of its own, so their messages never share a stream or a handler.
+   * @default membership's, PACKET_PROTOCOL and FRAME_PROTOCOL
+   */
+  protocols?: { packet: string, frame: string }
   /** @default MAX_PACKET_BYTES (1,400) */
   maxPacketBytes?: number
   /** @default MAX_FRAME_BYTES (64 KiB) */
@@ -65,9 +71,11 @@ export class Libp2pTransport implements Transport {
   private readonly channels: Record<ChannelClass, Map<NodeId, OutboundChannel>> = { packet: new Map(), frame: new Map() }
   private readonly inbound = new Set<Stream>()
   private readonly queueLimits: Record<ChannelClass, { messages: number, bytes: number }>
+  private readonly protocols: { packet: string, frame: string }
 
   constructor (private readonly node: Libp2pTransportNode, init: Libp2pTransportInit = {}) {
     this.localId = node.peerId.toString()
+    this.protocols = init.protocols ?? { packet: PACKET_PROTOCOL, frame: FRAME_PROTOCOL }
     this.limits = {
       maxPacketBytes: init.maxPacketBytes ?? MAX_PACKET_BYTES,
       maxFrameBytes: init.maxFrameBytes ?? MAX_FRAME_BYTES,
@@ -82,8 +90,8 @@ export class Libp2pTransport implements Transport {
   /** Registers the protocol handlers and starts watching connections. Call once, before sending. */
   async start (): Promise<void> {
     const options = { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STREAMS }
-    await this.node.handle(PACKET_PROTOCOL, (stream, connection) => { this.accept('packet', stream, connection) }, options)
-    await this.node.handle(FRAME_PROTOCOL, (stream, connection) => { this.accept('frame', stream, connection) }, options)
+    await this.node.handle(this.protocols.packet, (stream, connection) => { this.accept('packet', stream, connection) }, options)
+    await this.node.handle(this.protocols.frame, (stream, connection) => { this.accept('frame', stream, connection) }, options)
     this.node.addEventListener('peer:disconnect', this.onPeerDisconnect)
   }
 
@@ -138,7 +146,7 @@ export class Libp2pTransport implements Transport {
     for (const stream of this.inbound) stream.abort(new Error('transport closed'))
     this.inbound.clear()
     // A stopped node may refuse; there is nothing left to release then.
-    await Promise.allSettled([this.node.unhandle(PACKET_PROTOCOL), this.node.unhandle(FRAME_PROTOCOL)])
+    await Promise.allSettled([this.node.unhandle(this.protocols.packet), this.node.unhandle(this.protocols.frame)])
   }
 
   private channel (kind: ChannelClass, to: NodeId): OutboundChannel {
@@ -150,7 +158,7 @@ export class Libp2pTransport implements Transport {
     const channel: OutboundChannel = new OutboundChannel({
       open: kind === 'packet'
         ? async signal => await this.openPacketStream(to, signal)
-        : async signal => await this.node.dialProtocol(peerIdFromString(to), FRAME_PROTOCOL, { signal }),
+        : async signal => await this.node.dialProtocol(peerIdFromString(to), this.protocols.frame, { signal }),
       openTimeoutMs: this.limits.dialTimeoutMs,
       closeSignal: this.closeController.signal,
       maxQueuedMessages: limits.messages,
@@ -182,7 +190,7 @@ export class Libp2pTransport implements Transport {
   private async openPacketStream (to: NodeId, signal: AbortSignal): Promise<Stream> {
     const connection = this.connectionTo(to)
     if (connection === undefined) throw new Error(`no open connection to ${to}`)
-    return await connection.newStream(PACKET_PROTOCOL, { signal })
+    return await connection.newStream(this.protocols.packet, { signal })
   }
 
   private connectionTo (to: NodeId): Connection | undefined {
