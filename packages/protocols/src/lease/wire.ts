@@ -101,7 +101,9 @@ export function decodeLeaseMessage (bytes: Uint8Array, maxMessageBytes: number):
   try {
     m = LeaseMessage.decode(bytes, { limits: { voters: MAX_WIRE_VOTERS } })
   } catch (err) {
-    return { ok: false, reason: 'malformed', detail: (err as Error).message }
+    const detail = (err as Error).message
+    // protons refuses an enum number it does not know: a kind from a newer version, not garbage.
+    return { ok: false, reason: /enum/i.test(detail) ? 'unknown-kind' : 'malformed', detail }
   }
   if (m.version !== LEASE_WIRE_VERSION) return { ok: false, reason: 'version', detail: `version ${m.version}, this node speaks ${LEASE_WIRE_VERSION}` }
   if (!KINDS.has(m.kind)) return { ok: false, reason: 'unknown-kind', detail: `kind ${String(m.kind)}` }
