@@ -50,6 +50,7 @@ describe('lease safety soak (virtual time, seeded)', function () {
     // The soak is worth something only if leases change hands a lot, by quorum and by handoff.
     assert.ok(r.acquisitions > 3_000, `${r.acquisitions} acquisitions`)
     assert.ok(r.handoffs > 300, `${r.handoffs} handoffs`)
+    assert.ok(r.voterChanges > 100, `${r.voterChanges} voter-set versions`)
   })
 
   it('with a ten-minute lease and every clock at the drift bound', () => {

@@ -4,7 +4,8 @@ import { LeaseNet } from './lease-net.js'
 
 /**
  * One randomized soak run of a small lease cluster: loss, duplication, reordering, partitions, clock drift
- * within ±1,000 ppm, pauses, crashes and restarts, handoffs and releases, all drawn from `seed`. LeaseNet
+ * within ±1,000 ppm, pauses, crashes and restarts, handoffs, releases and voter-list changes, all drawn
+ * from `seed`. LeaseNet
  * checks the safety invariant after every step. `soak(seed, config, durationMs)` replays one run exactly.
  */
 
@@ -14,7 +15,7 @@ export let lastNet: LeaseNet | undefined
 const RESOURCES = ['w/web/0', 'input/focus']
 const DRIFT_PPM = 1_000
 
-export interface SoakResult { violations: string[], lateKills: string[], acquisitions: number, handoffs: number }
+export interface SoakResult { violations: string[], lateKills: string[], acquisitions: number, handoffs: number, voterChanges: number }
 
 export function soak (seed: number, config: LeaseConfig, durationMs: number, worldPauseMs = config.maxPauseMs, driftExtremes = false): SoakResult {
   const voterCount = seed % 2 === 0 ? 3 : 5
@@ -70,6 +71,10 @@ export function soak (seed: number, config: LeaseConfig, durationMs: number, wor
         net.at(net.trueMs + rng.float() * config.leaseMs / 4, () => {
           if (!net.nodes.get(holder)!.crashed) net.command(holder, { type: 'handoff', resource: r, to: next })
         })
+      } else if (roll < 0.83) {
+        // The desired state's voter list changes (3 to 5 of the nodes); the machines walk there one at a time.
+        const target = ids.filter(() => rng.float() < 0.6).slice(0, 5)
+        if (target.length >= 3) net.command(pick(live), { type: 'set-voters', voters: target })
       } else if (roll < 0.9) {
         const id = pick(live)
         const r = pick(RESOURCES)
@@ -84,18 +89,20 @@ export function soak (seed: number, config: LeaseConfig, durationMs: number, wor
     violations: net.violations,
     lateKills: net.lateKills,
     acquisitions: net.eventsOf(undefined, 'acquired').length,
-    handoffs: net.eventsOf(undefined, 'acquired').filter((e) => e.event.type === 'acquired' && e.event.via === 'handoff').length
+    handoffs: net.eventsOf(undefined, 'acquired').filter((e) => e.event.type === 'acquired' && e.event.via === 'handoff').length,
+    voterChanges: Math.max(0, ...ids.map((id) => net.get(id).voters().version - 1))
   }
 }
 
 export function soakMany (seeds: number, config: LeaseConfig, durationMs: number, firstSeed = 1, worldPauseMs = config.maxPauseMs, driftExtremes = false): SoakResult {
-  const total: SoakResult = { violations: [], lateKills: [], acquisitions: 0, handoffs: 0 }
+  const total: SoakResult = { violations: [], lateKills: [], acquisitions: 0, handoffs: 0, voterChanges: 0 }
   for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const r = soak(seed, config, durationMs, worldPauseMs, driftExtremes)
     total.violations.push(...r.violations)
     total.lateKills.push(...r.lateKills)
     total.acquisitions += r.acquisitions
     total.handoffs += r.handoffs
+    total.voterChanges += r.voterChanges
   }
   return total
 }
