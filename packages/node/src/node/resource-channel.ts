@@ -6,6 +6,7 @@ import {
 import { ResourcePublisher } from '../resources/publisher.js'
 import { ResourceSampler } from '../resources/sampler.js'
 import type { DreamHost } from '../host/libp2p-host.js'
+import { seqAfter } from './serial-number.js'
 
 /**
  * The gossipsub topic of resource records. Versioned in its name: a node of another version neither
@@ -148,10 +149,4 @@ export class ResourceChannel {
     this.init.onDrop(reason)
     return result
   }
-}
-
-/** Whether sequence number `a` comes after `b`, with wrap-around at 2^32 (serial number arithmetic). */
-function seqAfter (a: number, b: number): boolean {
-  const diff = (a - b) >>> 0
-  return diff !== 0 && diff < 0x8000_0000
 }
