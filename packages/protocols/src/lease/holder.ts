@@ -157,7 +157,12 @@ export class LeaseHolder {
     switch (key[0]) {
       case 't': if (c.round !== undefined) this.fail(resource, c, 'timeout'); return
       case 'n':
-        if (c.held !== undefined) { if (!c.held.stopping && c.round === undefined) this.startRound(resource, c, c.held.epoch, true) } else if (c.wanted && c.round === undefined) this.startAcquire(resource, c)
+        if (c.held !== undefined) {
+          const h = c.held
+          if (!h.stopping && c.round === undefined) this.startRound(resource, c, h.epoch, true, h.confirmed ? '' : h.predecessor)
+        } else if (c.wanted && c.round === undefined) {
+          this.startAcquire(resource, c)
+        }
         return
       case 's': this.stopBy(resource, c); return
       case 'k': this.killBy(resource, c); return
@@ -220,18 +225,16 @@ export class LeaseHolder {
     c.wanted = true
     const validUntilMs = ask.sentAtMs + m.budgetMs
     if (ctx.nowMs >= killByMs(ctx.config, validUntilMs)) {
-      // Too little left to act on; the epoch is still ours to confirm through a quorum.
+      // Too little left to act on; the epoch is still ours to confirm through a quorum, which starts a new lease.
       count(ctx, 'holder.handoff-too-late')
-      c.held = { epoch: m.epoch, validUntilMs: ctx.nowMs, confirmed: false, predecessor: from, stopping: true, renewFailed: false }
-      this.startRound(m.resource, c, m.epoch, true)
-      c.held = undefined
+      this.startRound(m.resource, c, m.epoch, true, from)
       return
     }
     c.held = { epoch: m.epoch, validUntilMs, confirmed: false, predecessor: from, stopping: false, renewFailed: false }
     count(ctx, 'holder.acquired-by-handoff')
     this.announce(m.resource, c.held, 'acquired', 'handoff')
     // Confirm at once: until a quorum has the new epoch, it cannot be handed on or outlive the old lease.
-    this.startRound(m.resource, c, m.epoch, true)
+    this.startRound(m.resource, c, m.epoch, true, from)
   }
 
   private startAcquire (resource: string, c: Claim): void {
@@ -239,12 +242,12 @@ export class LeaseHolder {
     this.startRound(resource, c, c.maxSeenEpoch, false)
   }
 
-  private startRound (resource: string, c: Claim, epoch: number, renew: boolean): void {
+  /** Sends a round to the voters. `predecessor`: the node that handed this epoch over, until a quorum confirmed it. */
+  private startRound (resource: string, c: Claim, epoch: number, renew: boolean, predecessor = ''): void {
     const ctx = this.ctx
     const set = ctx.voterSet()
     const r: Round = { nonce: this.nextNonce(), epoch, renew, sentAtMs: ctx.nowMs, set, grants: new Set(), denies: new Set(), backoffMs: 0 }
     c.round = r
-    const predecessor = renew && c.held !== undefined && !c.held.confirmed ? c.held.predecessor : ''
     const kind = renew ? LeaseKind.RENEW : LeaseKind.REQUEST
     this.sendAll(set, leaseMessage(kind, { resource, epoch, round: r.nonce, holder: predecessor, votersVersion: set.version }))
     ctx.deadlines.set(`t:${resource}`, ctx.nowMs + ctx.config.requestTimeoutMs)
