@@ -48,7 +48,7 @@ describe('lease safety soak (virtual time, seeded)', function () {
     assert.deepEqual(r.violations.slice(0, 5), [], `replay with soak(seed, localTestLeaseConfig(), 4_000)`)
     assert.deepEqual(r.lateKills.slice(0, 5), [])
     // The soak is worth something only if leases change hands a lot, by quorum and by handoff.
-    assert.ok(r.acquisitions > 3_000, `${r.acquisitions} acquisitions`)
+    assert.ok(r.acquisitions > 2_000, `${r.acquisitions} acquisitions`)
     assert.ok(r.handoffs > 300, `${r.handoffs} handoffs`)
     assert.ok(r.voterChanges > 100, `${r.voterChanges} voter-set versions`)
   })
