@@ -75,7 +75,7 @@ function readSpec (input: unknown, p: Problems): WorkloadSpec | undefined {
   } else {
     command = readString(input.command, 'command', p, { maxBytes: L.MAX_COMMAND_BYTES })
   }
-  const args = readStringList(input.args, 'args', p, L.MAX_ARGS, L.MAX_ARG_BYTES, true) ?? []
+  const args = input.args === undefined ? [] : readStringList(input.args, 'args', p, L.MAX_ARGS, L.MAX_ARG_BYTES, true) ?? []
   const env = readEnv(input.env, p)
   const cwd = input.cwd === undefined ? undefined : readAbsolutePath(input.cwd, 'cwd', p)
 
