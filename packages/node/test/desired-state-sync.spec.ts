@@ -12,7 +12,7 @@ import { DESIRED_STATE_PROTOCOL } from '../src/desired-state/constants.js'
 import { ROOT } from '../src/desired-state/document.js'
 import { DesiredStateStore } from '../src/desired-state/store.js'
 import { encodeSyncMessage } from '../src/desired-state/sync-message.js'
-import { createDesiredStateSync, type DesiredStateSync } from '../src/desired-state/sync.js'
+import { createDesiredStateSync, type DesiredStateSync, type DesiredStateSyncInit } from '../src/desired-state/sync.js'
 import { createHost, type DreamHost } from '../src/host/libp2p-host.js'
 import { generateClusterCode, parseClusterCode } from '../src/secret/cluster-code.js'
 import { encodeLengthPrefixed } from '../src/transport/length-prefix.js'
@@ -78,11 +78,11 @@ describe('desired-state sync over libp2p', function () {
     return h
   }
 
-  async function replica (): Promise<Replica> {
+  async function replica (init: DesiredStateSyncInit = {}): Promise<Replica> {
     const h = await host()
     const id = h.peerId.toString()
     const store = await DesiredStateStore.open(join(root, `node-${counter}`), { editor: id })
-    const sync = await createDesiredStateSync(h, store, { maxMessageBytes: MAX_MESSAGE_BYTES, resyncDelayMs: 50 })
+    const sync = await createDesiredStateSync(h, store, { maxMessageBytes: MAX_MESSAGE_BYTES, resyncDelayMs: 50, ...init })
     const r = { id, host: h, store, sync }
     replicas.push(r)
     return r
@@ -158,6 +158,35 @@ describe('desired-state sync over libp2p', function () {
     const web = JSON.stringify(a.store.workload('web'))
     assert.ok([JSON.stringify({ image: 'nginx', replicas: 3 }), JSON.stringify({ image: 'caddy' })].includes(web), `one spec, whole: ${web}`)
     assert.equal(JSON.stringify(b.store.workload('web')), web)
+    guard.assertClean()
+  })
+
+  it('a broken sync stream is replaced, and the full sync on the new one repairs what was lost meanwhile', async () => {
+    const a = await replica()
+    const b = await replica()
+    await connect(a, b)
+    await a.store.setWorkload('first', { n: 1 })
+    await waitUntil('the first edit arrives', () => b.store.workload('first') !== undefined)
+    const outbound = a.host.getConnections(b.host.peerId).flatMap(c => c.streams)
+      .filter(s => s.protocol === DESIRED_STATE_PROTOCOL && s.direction === 'outbound')
+    assert.equal(outbound.length, 1, 'a writes to b on one stream')
+    outbound[0].abort(new Error('test: broken'))
+    // Made while a has no stream to b: only the resync can deliver it.
+    await a.store.setWorkload('while-broken', { n: 2 })
+    await waitUntil('the resync delivers the edit made while the stream was down', () => b.store.workload('while-broken') !== undefined)
+    assert.equal(a.sync.stats.streamsBroken, 1)
+    assert.ok(a.sync.stats.resyncs >= 1)
+    guard.assertClean()
+  })
+
+  it('when fsyncs fall behind, inbound streams pause and resume; nothing is lost', async () => {
+    const a = await replica()
+    const b = await replica({ maxPendingWriteBytes: 0 })
+    await connect(a, b)
+    await Promise.all(Array.from({ length: 40 }, async (_, i) => { await a.store.setWorkload(`w${i}`, { i }) }))
+    await waitUntil('b gets all 40 edits', () => b.store.workloads().size === 40)
+    assert.ok(b.sync.stats.pauses >= 1, 'b paused at least once')
+    assert.ok(converged([a, b]))
     guard.assertClean()
   })
 

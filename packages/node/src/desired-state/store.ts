@@ -504,7 +504,7 @@ function originOf (origin: unknown): UpdateOrigin {
   return origin instanceof RemoteOrigin ? { kind: 'remote', peer: origin.peer } : { kind: 'local' }
 }
 
-function rootName (doc: Y.Doc, type: Y.AbstractType<Y.YEvent<any>>): string | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+function rootName (doc: Y.Doc, type: object): string | undefined {
   for (const [name, root] of doc.share) if (root === type) return name
   return undefined
 }
