@@ -54,8 +54,16 @@ class Pass {
   constructor (private readonly inp: CanonicalInput) {
     this.ledger = new Ledger(inp.nodes.map((n) => n.node))
     for (const n of inp.nodes) this.nodeById.set(n.node.id, n)
+    // Many specs share their constraints (none, or "servers only"): filter the nodes once per distinct set.
+    const byConstraints = new Map<string, NodeFacts[]>()
     for (const spec of inp.specs) {
-      this.eligible.set(spec.name, inp.nodes.filter((n) => n.node.draining !== true && satisfies(spec.constraints, n)))
+      const key = JSON.stringify(spec.constraints)
+      let eligible = byConstraints.get(key)
+      if (eligible === undefined) {
+        eligible = inp.nodes.filter((n) => n.node.draining !== true && satisfies(spec.constraints, n))
+        byConstraints.set(key, eligible)
+      }
+      this.eligible.set(spec.name, eligible)
     }
   }
 
@@ -192,15 +200,15 @@ class Pass {
     let bestScore = -Infinity
     let bestTie = 0
     let underLimit = 0
+    const hasPreferences = slot.spec.affinity.length + slot.spec.antiAffinity.length > 0
     for (const n of eligible) {
       const id = n.node.id
       const siblings = this.ledger.instancesOn(id, slot.spec.name)
       if (siblings >= this.maxPerNode(slot)) continue
       underLimit++
       if (!this.ledger.fits(id, req)) continue
-      const score = fitScore(this.inp.scoring, n.node.capacity, this.ledger.usedWith(id, req)) +
-        preferenceScore(slot.spec, n, (w) => this.ledger.instancesOn(id, w)) +
-        siblingPenalty(siblings, slot.instances)
+      let score = fitScore(this.inp.scoring, n.node.capacity, this.ledger.usedWith(id, req)) + siblingPenalty(siblings, slot.instances)
+      if (hasPreferences) score += preferenceScore(slot.spec, n, (w) => this.ledger.instancesOn(id, w))
       if (score < bestScore) continue
       if (score === bestScore) {
         // Equal scores: the hash of (slot, node) decides, then the id, never the input's order.
