@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { place } from '../src/placement/place.js'
-import { systemSlotIndex } from '../src/placement/slots.js'
+import { tieBreak } from '../src/placement/score.js'
+import { slotKey, systemSlotIndex } from '../src/placement/slots.js'
 import type { WorkloadSpec } from '../src/placement/spec.js'
 import type { Assignment, PlacedSlot, Placement, PlacementInput, PlacementNode, SlotPlacement } from '../src/placement/types.js'
 import { validateWorkloadSpec } from '../src/placement/validate.js'
@@ -189,6 +190,19 @@ describe('placement: place, constraints and scoring', () => {
     const used = (p: Placement): number => new Set(p.slots.map((s) => (s as PlacedSlot).node)).size
     assert.equal(used(place({ specs, nodes, scoring: 'binpack' })), 3) // 4 per node: 4 + 4 + 2
     assert.equal(used(place({ specs, nodes, scoring: 'spread' })), 5)
+  })
+
+  it('equal scores are broken by the hash of (slot, node), not by id or input order', () => {
+    const nodes = ['a', 'b', 'c', 'd', 'e'].map((id) => node(id))
+    const chosen = new Set<string>()
+    for (let i = 0; i < 20; i++) {
+      const name = `svc${i}`
+      const on = placedOn(place({ specs: [spec({ name })], nodes }), name)
+      const best = [...nodes].sort((x, y) => tieBreak(slotKey(name, 0), y.id) - tieBreak(slotKey(name, 0), x.id))[0].id
+      assert.equal(on, best, name)
+      chosen.add(on)
+    }
+    assert.ok(chosen.size >= 3, `singletons alone on identical nodes land on ${chosen.size} of them`)
   })
 
   it('affinity attracts, anti-affinity repels, and neither overrides a hard constraint', () => {
