@@ -104,3 +104,4 @@ export type {
   PowerState,
   CapabilitySummary
 } from '@dreammesh/protocols'
+export * from './desired-state/index.js'

@@ -128,4 +128,20 @@ describe('in-process admission: only holders of the cluster code get in', functi
     if (r.kind === 'ambiguous') assert.ok(r.candidates.some(m => m.id === holder.peerId.toString()))
     else assert.equal(r.kind === 'found' ? r.member.id : r.kind, holder.peerId.toString())
   })
+
+  it('a revoked member (it holds the code) is hung up on everywhere and refused from then on', async () => {
+    const nodes = await cluster(4)
+    const [keeper, friend, other, thief] = nodes
+    const thiefId = await keeper.revoke(thief.self().meta.name, 'stolen laptop')
+    assert.equal(thiefId, thief.peerId.toString())
+    await waitUntil('every other node has the deny record', () => [friend, other].every(n => n.desiredState.isDenied(thiefId)))
+    await waitUntil('nobody is connected to the thief', () => thief.libp2p.getConnections().length === 0)
+    // It still has the secret and keeps redialing: the gate refuses it, and it is soon dead to everyone.
+    await waitUntil('the thief is dead everywhere', () => [keeper, friend, other].every(n => n.member(thiefId)?.state === 'dead'), 20_000)
+    await new Promise(resolve => setTimeout(resolve, 2_500))
+    assert.equal(thief.libp2p.getConnections().length, 0, 'the thief got a connection back')
+    assert.equal(keeper.desiredState.denied().get(thiefId)?.reason, 'stolen laptop')
+    await assert.rejects(keeper.revoke(keeper.self().meta.name), /cannot revoke itself/)
+    await assert.rejects(keeper.revoke('no-such-node'), /no member is called/)
+  })
 })

@@ -27,9 +27,11 @@ import { HeardTracker } from './heard-tracker.js'
 import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
 import { NodeMetrics } from './node-metrics.js'
+import { ClusterState } from './cluster-state.js'
 import { ResourceChannel } from './resource-channel.js'
 import { RttTracker } from './rtt-tracker.js'
 import { resolveNamed, type Resolution } from '../api/resolve-member.js'
+import type { DesiredStateStore } from '../desired-state/index.js'
 
 /** A node that cannot start as asked: its message is for a person (the CLI prints it, no stack trace). */
 export class NodeConfigError extends Error {
@@ -136,6 +138,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private nameGuard: NameGuard | undefined
   private reconnectTimer: ReturnType<typeof setInterval> | undefined
   private resourceChannel: ResourceChannel | undefined
+  private clusterState: ClusterState | undefined
   private readonly metrics: NodeMetrics
   private readonly dialTimeoutMs: number
   private starting: Promise<void> | undefined
@@ -186,6 +189,36 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   /** Every other member this node remembers, in any state (dead and left ones until reaped). */
   members (): MemberView[] {
     return this.machine().members()
+  }
+
+  /**
+   * The desired state (ADR 0011): workloads, lease voters and the deny list, replicated to every member and
+   * persisted in the data dir. Edits resolve once fsynced. Available while the node is started.
+   */
+  get desiredState (): DesiredStateStore {
+    if (this.clusterState === undefined || this.phase !== 'started') throw new Error('the node is not started')
+    return this.clusterState.store
+  }
+
+  /**
+   * Revokes a member (issue 5: a lost or stolen machine): adds it to the replicated deny list, so every node
+   * hangs up on it and refuses it from then on, whatever secret it holds. Resolves once fsynced here, with
+   * the revoked peer id.
+   */
+  async revoke (idOrName: string, reason = 'revoked'): Promise<string> {
+    const r = this.resolveMember(idOrName)
+    if (r.kind === 'ambiguous') throw new NodeConfigError(`${JSON.stringify(idOrName)} names ${r.candidates.length} members; use a peer id: ${r.candidates.map(m => m.id).join(', ')}`)
+    let id = r.kind === 'found' ? r.member.id : idOrName
+    if (r.kind === 'unknown') {
+      try {
+        id = peerIdFromString(idOrName).toString()
+      } catch {
+        throw new NodeConfigError(`no member is called ${JSON.stringify(idOrName)}, and it is not a peer id`)
+      }
+    }
+    if (id === this.peerId.toString()) throw new NodeConfigError('a node cannot revoke itself; revoke it from another member')
+    await this.desiredState.deny(id, reason)
+    return id
   }
 
   /**
@@ -247,14 +280,18 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private async run (): Promise<void> {
     try {
       const incarnation = await this.incarnations.begin()
+      // Before the host: its connection gater consults the deny list from the first connection on.
+      const clusterState = this.clusterState = await ClusterState.open(this.options.dataDir, this.peerId.toString())
       const host = this.host = await createHost({
         privateKey: this.privateKey,
         listen: this.options.listen ?? DEFAULT_LISTEN,
         transports: this.options.transports ?? [tcp()],
         admission: this.admission,
         mdns: this.options.mdns ?? true,
-        registry: this.registry
+        registry: this.registry,
+        deny: clusterState.denyList(at => { this.metrics.drop('gate', `revoked-${at}`) })
       })
+      await clusterState.start(host)
       this.transport = await createLibp2pTransport(host, {
         maxPacketBytes: this.config.maxPacketBytes,
         maxFrameBytes: this.config.maxFrameBytes,
@@ -335,6 +372,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     this.phase = 'stopped'
     clearInterval(this.reconnectTimer)
     await this.resourceChannel?.stop()
+    await this.clusterState?.stop().catch(() => {})
     this.dialer?.stop()
     this.driver?.stop()
     this.scheduler.cancelAll()
