@@ -75,7 +75,9 @@ function readSpec (input: unknown, p: Problems): WorkloadSpec | undefined {
   } else {
     command = readString(input.command, 'command', p, { maxBytes: L.MAX_COMMAND_BYTES })
   }
-  const args = input.args === undefined ? [] : readStringList(input.args, 'args', p, L.MAX_ARGS, L.MAX_ARG_BYTES, true) ?? []
+  let args: string[] = []
+  if (isVm && input.args !== undefined) p.add('args', 'not used by kind vm: the guest is described by vm')
+  else if (input.args !== undefined) args = readStringList(input.args, 'args', p, L.MAX_ARGS, L.MAX_ARG_BYTES, true) ?? []
   const env = readEnv(input.env, p)
   const cwd = input.cwd === undefined ? undefined : readAbsolutePath(input.cwd, 'cwd', p)
 
