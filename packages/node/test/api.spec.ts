@@ -31,6 +31,8 @@ class StubSource implements ApiSource {
   }
 
   async leave (): Promise<void> { this.leaves++ }
+  readonly revoked: Array<{ peerId: string, reason: string }> = []
+  async revoke (peerId: string, reason: string): Promise<void> { this.revoked.push({ peerId, reason }) }
   emit (event: ApiEvent): void { for (const listener of this.listeners) listener(event) }
 }
 
@@ -126,6 +128,20 @@ describe('the local API', () => {
         ])
         return true
       })
+    })
+
+    it('POST /v1/members/:id/revoke revokes by name or peer id, and refuses self, unknown names and shared names', async () => {
+      await start()
+      const client = ApiClient.forDataDir(dir)
+      const other = source.others.find(m => m.name !== 'nas' && m.id !== source.me.id)!
+      assert.deepEqual(await client.post(`/v1/members/${other.name}/revoke?reason=stolen`), { revoked: other.id, reason: 'stolen' })
+      assert.deepEqual(source.revoked, [{ peerId: other.id, reason: 'stolen' }])
+      const unknownId = '12D3KooWQk5Y4gwgg28JdGDRdFMpfd4xnC61JJRLnBuSG94Vjw3M'
+      assert.deepEqual(await client.post(`/v1/members/${unknownId}/revoke`), { revoked: unknownId, reason: 'revoked' })
+      await assert.rejects(client.post(`/v1/members/${source.me.name}/revoke`), (err: unknown) => err instanceof ApiError && err.status === 400 && err.code === 'revoke-self')
+      await assert.rejects(client.post('/v1/members/nobody/revoke'), (err: unknown) => err instanceof ApiError && err.status === 404)
+      await assert.rejects(client.post('/v1/members/nas/revoke'), (err: unknown) => err instanceof ApiError && err.status === 409)
+      assert.equal(source.revoked.length, 2)
     })
 
     it('POST /v1/leave answers 202, even though leaving closes this very server', async () => {

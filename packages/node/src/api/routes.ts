@@ -41,6 +41,7 @@ const ROUTES: Route[] = [
   { template: '/v1/members/:id', pattern: /^\/v1\/members\/([^/]+)$/, method: 'GET', handle: member },
   { template: '/v1/events', pattern: /^\/v1\/events$/, method: 'GET', handle: events },
   { template: '/v1/leave', pattern: /^\/v1\/leave$/, method: 'POST', handle: leave },
+  { template: '/v1/members/:id/revoke', pattern: /^\/v1\/members\/([^/]+)\/revoke$/, method: 'POST', handle: revoke },
   { template: '/metrics', pattern: /^\/metrics$/, method: 'GET', handle: metrics }
 ]
 
@@ -63,7 +64,7 @@ async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessag
   }
   const matches = ROUTES.map(route => ({ route, match: route.pattern.exec(pathname) })).filter(m => m.match !== null)
   if (matches.length === 0) {
-    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave)`))
+    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave, /v1/members/:id/revoke)`))
   }
   const template = matches[0].route.template
   const denied = guard(req)
@@ -107,6 +108,38 @@ function member (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, [r
     candidates: resolution.candidates.map(m => ({ id: m.id, name: m.name, state: m.state }))
   }
   fail(ctx, res, route, { status: 409, body })
+}
+
+/** The longest revocation reason kept, in characters (it travels in the desired state). */
+const MAX_REVOKE_REASON_CHARS = 200
+
+async function revoke (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, [raw]: string[]): Promise<void> {
+  const route = '/v1/members/:id/revoke'
+  let wanted: string
+  try {
+    wanted = decodeURIComponent(raw)
+  } catch {
+    return fail(ctx, res, route, failure(400, 'bad-url', `the member ${JSON.stringify(raw)} is not valid percent-encoding`))
+  }
+  const reason = (new URL(req.url ?? '', 'http://api.invalid').searchParams.get('reason') ?? 'revoked').slice(0, MAX_REVOKE_REASON_CHARS)
+  const self = ctx.source.self()
+  const resolution = resolveMember([self, ...ctx.source.members()], wanted)
+  if (resolution.kind === 'ambiguous') {
+    const listed = resolution.candidates.map(m => `${m.id} (${m.state})`).join(', ')
+    return fail(ctx, res, route, { status: 409, body: { error: `the name ${JSON.stringify(wanted)} is shared by ${resolution.candidates.length} members: ${listed}; use a peer id`, code: 'ambiguous-name', candidates: resolution.candidates.map(m => ({ id: m.id, name: m.name, state: m.state })) } })
+  }
+  // An unknown peer id may still be revoked (a machine lost before it ever joined); an unknown name may not.
+  const id = resolution.kind === 'found' ? resolution.member.id : wanted
+  if (resolution.kind === 'unknown' && !/^[1-9A-HJ-NP-Za-km-z]{46,60}$/.test(wanted)) {
+    return fail(ctx, res, route, failure(404, 'unknown-member', `no member has the peer id or name ${JSON.stringify(wanted)}`))
+  }
+  if (id === self.id) return fail(ctx, res, route, failure(400, 'revoke-self', 'a node cannot revoke itself; revoke it from another member'))
+  try {
+    await ctx.source.revoke(id, reason)
+  } catch (err) {
+    return fail(ctx, res, route, failure(400, 'revoke-refused', (err as Error).message))
+  }
+  ok(ctx, res, route, { revoked: id, reason })
 }
 
 function events (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {

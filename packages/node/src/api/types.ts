@@ -61,6 +61,8 @@ export interface ApiSource {
    * stopping the node closes this very server.
    */
   leave: () => Promise<void>
+  /** Puts a member (by peer id) on the replicated deny list; resolves once fsynced on this node. */
+  revoke: (peerId: string, reason: string) => Promise<void>
 }
 
 /** The body of every error answer: `code` is stable for programs, `error` is written for people. */

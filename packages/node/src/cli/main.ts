@@ -7,9 +7,10 @@ import { status } from './commands/status/index.js'
 import { members } from './commands/members/index.js'
 import { events } from './commands/events/index.js'
 import { leave } from './commands/leave/index.js'
+import { revoke } from './commands/revoke/index.js'
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave]
+export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, revoke]
 
 const OVERVIEW = `dreammesh: a home or office cluster of equal peers, with no central controller.
 

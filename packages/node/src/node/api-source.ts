@@ -38,6 +38,10 @@ export class NodeApiSource implements ApiSource {
     await this.onLeave()
   }
 
+  async revoke (peerId: string, reason: string): Promise<void> {
+    await this.node.revoke(peerId, reason)
+  }
+
   private json (view: MemberView, isSelf: boolean): MemberJson {
     return memberJson(view, {
       resources: this.node.resourcesOf(view) ?? null,
