@@ -8,7 +8,7 @@ import type { Libp2pOptions } from 'libp2p'
 import { Registry } from 'prom-client'
 import {
   MachineDriver, Membership, Xoshiro128,
-  type MemberMeta, type MemberRole, type ResourceRecord, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
+  type LeaseConfig, type MemberMeta, type MemberRole, type ResourceRecord, type MembershipCommand, type MembershipConfig, type MembershipEvent, type MemberView, type NodeId
 } from '@dreammesh/protocols'
 import { RealScheduler } from '../clock/real-scheduler.js'
 import { CONFIG_PRESETS, presetConfig, type ConfigPresetName } from './config-presets.js'
@@ -28,6 +28,7 @@ import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
 import { NodeMetrics } from './node-metrics.js'
 import { ClusterState } from './cluster-state.js'
+import { WorkloadsService } from '../agent/workloads-service.js'
 import { ResourceChannel } from './resource-channel.js'
 import { RttTracker } from './rtt-tracker.js'
 import { resolveNamed, type Resolution } from '../api/resolve-member.js'
@@ -94,6 +95,14 @@ export interface DreamNodeOptions {
   resources?: boolean
   /** How often resources are sampled, in ms. @default SAMPLE_INTERVAL_MS (1,000) */
   sampleIntervalMs?: number
+  /**
+   * Run workloads: place the desired state's workloads, lease their slots and supervise their processes
+   * (real child processes in cgroups; needs Linux). `dreammesh up` turns it on; an embedding tool that only
+   * wants membership leaves it off. @default false
+   */
+  workloads?: boolean
+  /** Lease timing for workloads. @default leaseConfig() */
+  leaseConfig?: LeaseConfig
 }
 
 export interface StopOptions {
@@ -139,6 +148,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private reconnectTimer: ReturnType<typeof setInterval> | undefined
   private resourceChannel: ResourceChannel | undefined
   private clusterState: ClusterState | undefined
+  private workloadsService: WorkloadsService | undefined
   private readonly metrics: NodeMetrics
   private readonly dialTimeoutMs: number
   private starting: Promise<void> | undefined
@@ -189,6 +199,11 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   /** Every other member this node remembers, in any state (dead and left ones until reaped). */
   members (): MemberView[] {
     return this.machine().members()
+  }
+
+  /** The workloads service, when the node runs workloads (`workloads: true`) and is started. */
+  get workloads (): WorkloadsService | undefined {
+    return this.phase === 'started' ? this.workloadsService : undefined
   }
 
   /**
@@ -340,6 +355,23 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         })
         await this.resourceChannel.start()
       }
+      if (this.options.workloads === true) {
+        const service = this.workloadsService = new WorkloadsService({
+          node: {
+            selfId,
+            host,
+            dataDir: this.options.dataDir,
+            store: clusterState.store,
+            self: () => this.self(),
+            members: () => this.members(),
+            resourcesOf: m => this.resourcesOf(m)
+          },
+          ...(this.options.leaseConfig === undefined ? {} : { leaseConfig: this.options.leaseConfig }),
+          warn: message => { this.safeDispatchEvent('node:warning', { detail: { message } }) },
+          onDrop: reason => { this.metrics.drop('instances', reason) }
+        })
+        await service.start()
+      }
       const seeds = await this.bootstrapSeeds()
       if (seeds.length > 0 && this.phase === 'started') this.driver.command({ type: 'join', seeds })
     } catch (err) {
@@ -371,6 +403,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     if ((this.phase as Phase) === 'stopped') return
     this.phase = 'stopped'
     clearInterval(this.reconnectTimer)
+    await this.workloadsService?.stop().catch(() => {})
     await this.resourceChannel?.stop()
     await this.clusterState?.stop().catch(() => {})
     this.dialer?.stop()
@@ -477,6 +510,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       default:
         return
     }
+    this.workloadsService?.membersChanged()
     if (event.member.id === this.peerId.toString()) return
     const from = 'from' in event ? event.from : undefined
     this.safeDispatchEvent(MEMBER_EVENT_NAMES[event.type], { detail: from === undefined ? { member: event.member } : { member: event.member, from } })
@@ -486,6 +520,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private resourcesChanged (origin: NodeId): void {
     const member = origin === this.peerId.toString() ? this.membership?.self() : this.membership?.members().find(m => m.id === origin)
     if (member === undefined) return
+    this.workloadsService?.membersChanged()
     this.safeDispatchEvent('resources:changed', { detail: { member } })
   }
 

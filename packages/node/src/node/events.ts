@@ -34,6 +34,8 @@ export interface DreamNodeEvents {
   'node:name-taken': CustomEvent<{ error: Error }>
   /** The node stopped (by `stop()`, `leave()`, or a refused name). */
   'node:stopped': CustomEvent<Record<string, never>>
+  /** Something went wrong that the node survives (an instance that failed to start, a grant not persisted). */
+  'node:warning': CustomEvent<{ message: string }>
 }
 
 /** The membership event types that become `DreamNodeEvents`, and their names there. */

@@ -1,0 +1,182 @@
+import {
+  leaseConfig, validateWorkloadSpec,
+  type Assignment, type LeaseConfig, type MemberView, type NodeId, type Placement, type PlacementNode, type ResourceRecord, type WorkloadSpec
+} from '@dreammesh/protocols'
+import type { DesiredStateChange, DesiredStateStore } from '../desired-state/index.js'
+import type { DreamHost } from '../host/libp2p-host.js'
+import { LeaseHost } from '../leases/lease-host.js'
+import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
+import { InstanceBoard, type PlacedInstance } from './instance-board.js'
+import { SupervisorRunner } from './supervisor-runner.js'
+import { WorkloadAgent } from './workload-agent.js'
+
+/** What the workloads service reads of its node. */
+export interface WorkloadsNode {
+  readonly selfId: NodeId
+  readonly host: DreamHost
+  readonly dataDir: string
+  readonly store: DesiredStateStore
+  /** This member and every member it remembers. */
+  self: () => MemberView
+  members: () => MemberView[]
+  resourcesOf: (m: MemberView) => ResourceRecord | undefined
+}
+
+export interface WorkloadsServiceInit {
+  node: WorkloadsNode
+  /** @default leaseConfig() */
+  leaseConfig?: LeaseConfig
+  warn: (message: string) => void
+  onDrop: (reason: string) => void
+}
+
+/** States in which an instance occupies its slot, for placement's `current`. */
+const OCCUPYING = new Set(['starting', 'running', 'unhealthy', 'stopping'])
+
+/**
+ * Workloads on one node, wired together: the desired specs (the replicated document), placement (the same
+ * pure function on every node), leases (the only thing that starts an instance), the supervisor (real
+ * processes in cgroups that die with the agent) and the instance board (where everything runs, gossiped).
+ * Leases need voters: until the desired state names some, nothing is leased and nothing runs.
+ */
+export class WorkloadsService {
+  private supervisor: WorkloadSupervisor | undefined
+  private board: InstanceBoard | undefined
+  private agent: WorkloadAgent | undefined
+  private leases: LeaseHost | undefined
+  private leasesStarting: Promise<void> | undefined
+  private lastPlacement: Placement | undefined
+  private stopped = false
+
+  constructor (private readonly init: WorkloadsServiceInit) {}
+
+  async start (): Promise<void> {
+    const node = this.init.node
+    const supervisor = this.supervisor = await createWorkloadSupervisor({
+      agentId: node.selfId,
+      dataDir: node.dataDir,
+      onEvent: () => { this.report() }
+    })
+    // An earlier life of this agent may have left instances behind: they die before any lease is taken.
+    const reaped = await supervisor.reapLeftovers()
+    if (reaped.length > 0) this.init.warn(`killed ${reaped.length} instance(s) left by an earlier run of this agent`)
+    this.board = new InstanceBoard({
+      host: node.host,
+      selfId: node.selfId,
+      memberOf: id => node.members().find(m => m.id === id),
+      onDrop: reason => { this.init.onDrop(reason) },
+      onChanged: () => { this.agent?.changed() }
+    })
+    this.board.start()
+    this.agent = new WorkloadAgent({
+      selfId: node.selfId,
+      specs: () => this.specs(),
+      nodes: () => this.nodes(),
+      current: () => this.current(),
+      leases: { acquire: key => { this.leases?.acquire(key) }, release: key => { this.leases?.release(key) } },
+      runner: new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) }),
+      onPlacement: p => { this.lastPlacement = p },
+      onError: (key, err) => { this.init.warn(`${key}: ${err.message}`) }
+    })
+    node.store.addEventListener('change', this.onDesiredChange)
+    await this.ensureLeases()
+    this.agent.changed()
+  }
+
+  /** Membership changed (a member joined, died, left, or its resources moved): placement may differ. */
+  membersChanged (): void {
+    this.agent?.changed()
+  }
+
+  /** Every instance in the cluster, as the board knows it. */
+  instances (): PlacedInstance[] {
+    return this.board?.all() ?? []
+  }
+
+  /** The placement this node computed last. */
+  placement (): Placement | undefined {
+    return this.lastPlacement
+  }
+
+  /** The specs in the desired state that pass validation (the others are reported by `run` and `ps`). */
+  specs (): WorkloadSpec[] {
+    const out: WorkloadSpec[] = []
+    for (const raw of this.init.node.store.workloads().values()) {
+      const v = validateWorkloadSpec(raw)
+      if (v.ok) out.push(v.spec)
+    }
+    return out
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.init.node.store.removeEventListener('change', this.onDesiredChange)
+    this.agent?.stop()
+    await this.leasesStarting?.catch(() => {})
+    await this.leases?.stop()
+    this.board?.stop()
+    // Instances stop with the agent: their leases lapse, and the next holder waits for that.
+    await this.supervisor?.close()
+  }
+
+  private readonly onDesiredChange = (event: CustomEvent<DesiredStateChange>): void => {
+    if (event.detail.voters) {
+      this.ensureLeases().catch((err: Error) => { this.init.warn(`leases: ${err.message}`) })
+    }
+    this.agent?.changed()
+  }
+
+  /** Starts the lease machine once the desired state names voters, and passes later changes on. */
+  private async ensureLeases (): Promise<void> {
+    const voters = this.init.node.store.activeVoters()
+    if (voters.length === 0 || this.stopped) return
+    if (this.leases !== undefined) {
+      this.leases.setVoters(voters)
+      return
+    }
+    if (this.leasesStarting !== undefined) return
+    this.leasesStarting = (async () => {
+      const leases = await LeaseHost.create({
+        node: this.init.node.host,
+        dataDir: this.init.node.dataDir,
+        voters,
+        config: this.init.leaseConfig ?? leaseConfig(),
+        onEvent: e => { this.agent?.onLease(e) },
+        onPersistError: err => { this.init.warn(`leases: could not persist a grant (this voter stays mute): ${err.message}`) }
+      })
+      await leases.start()
+      if (this.stopped) {
+        await leases.stop()
+        return
+      }
+      this.leases = leases
+      this.agent?.changed()
+    })()
+    await this.leasesStarting
+  }
+
+  private nodes (): PlacementNode[] {
+    const node = this.init.node
+    const out: PlacementNode[] = []
+    for (const m of [node.self(), ...node.members()]) {
+      if (m.state !== 'alive' && m.state !== 'suspect') continue
+      if (node.store.isDenied(m.id)) continue
+      const r = node.resourcesOf(m)
+      // A member whose first resource record has not arrived offers nothing yet; it soon will.
+      const capacity = r === undefined ? { cpuMillis: 0, memoryBytes: 0 } : { cpuMillis: r.cpuCount * 1000, memoryBytes: r.memTotalBytes ?? 0 }
+      out.push({ id: m.id, name: m.meta.name, role: m.meta.role, tags: m.meta.tags, capacity })
+    }
+    return out
+  }
+
+  private current (): Assignment[] {
+    return this.instances().filter(i => OCCUPYING.has(i.state)).map(i => ({ workload: i.workload, index: i.index, node: i.node }))
+  }
+
+  private report (): void {
+    const runner = this.supervisor
+    if (runner === undefined || this.board === undefined) return
+    this.board.setLocal(new SupervisorRunner(runner, () => {}).statuses())
+    this.agent?.changed()
+  }
+}
