@@ -100,6 +100,20 @@ describe('workloads: cgroup probing, entry and reaping', function () {
       for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), false)
       for (const d of cgroup.dirs) assert.equal(existsSync(d), false)
     })
+
+    it('reapLeftovers also kills a leftover from a v1-only configuration when v2 is in use now', async function () {
+      const caps = await probeCgroups()
+      const v1Only = await probeCgroups({ withoutV2: true })
+      if (caps.v2 === undefined || Object.keys(v1Only.v1).length === 0) this.skip() // needs both hierarchies, as this host may have
+      const { cgroup } = await createInstanceCgroup(v1Only, agentId, 'old-0', {})
+      const child = spawn(SHELL, enterArgs(procsFiles(cgroup), 'sleep', ['1000']), { detached: true, stdio: 'ignore' })
+      child.unref()
+      await pollUntil('the sleep in the v1 cgroups', async () => (await cgroupPids(cgroup)).length === 1)
+      const [pid] = await cgroupPids(cgroup)
+      const reaped = await reapLeftovers(caps, agentId, 5_000)
+      assert.deepEqual(reaped.map(r => [r.name, r.pids, r.removed]), [['old-0', [pid], true]])
+      assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), false)
+    })
   })
 })
 

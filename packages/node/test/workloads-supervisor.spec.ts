@@ -117,6 +117,15 @@ describe('workloads: supervisor with real processes and cgroups', function () {
     assert.equal(events.filter(e => e.type === 'exit' && e.workload === 'crash').length, 4)
   })
 
+  it('a run is over when its main process is: what it forked dies before the next run starts', async () => {
+    const { s, dataDir } = await supervise()
+    await s.start(spec({ command: 'sh', args: ['-c', 'sleep 1000 & echo $! >> "$DREAMMESH_STATE_DIR/children"; exit 1'], restart: { mode: 'on-failure', initialDelayMs: 10, maxRestarts: 1 } }))
+    await until(s, 'failed', st => st.state === 'failed')
+    const children = readFileSync(join(dataDir, 'state', 'w', 'children'), 'utf8').trim().split('\n').map(Number)
+    assert.equal(children.length, 2, 'two runs')
+    for (const pid of children) assert.equal(alive(pid), false, `child ${pid} of a finished run is dead`)
+  })
+
   it('restart always: even a clean exit restarts, within maxRestarts', async () => {
     const { s, events } = await supervise()
     await s.start(spec({ command: 'true', restart: { mode: 'always', initialDelayMs: 10, maxRestarts: 2 } }))

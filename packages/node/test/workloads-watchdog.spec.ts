@@ -74,7 +74,8 @@ describe('workloads: an agent that dies takes its instances with it', function (
   async function startAgent (mode: 'v2' | 'v1'): Promise<{ agent: ChildProcess, agentId: string, dataDir: string, pids: number[], kill: string }> {
     const agentId = `agent-${process.pid}-${serial++}`
     const dataDir = join(dir, agentId)
-    const agent = spawn(process.execPath, [agentScript, modulePath, agentId, dataDir, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // Its own process group, as a daemon started from a terminal has: one test signals the whole group.
+    const agent = spawn(process.execPath, [agentScript, modulePath, agentId, dataDir, mode], { stdio: ['ignore', 'pipe', 'inherit'], detached: true })
     agents.push(agent)
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: agent.stdout as NodeJS.ReadableStream }).once('line', resolve)
@@ -103,6 +104,15 @@ describe('workloads: an agent that dies takes its instances with it', function (
       await pollUntil('the watchdog removed the agent\'s directories', async () => !instanceDirs(agentId).map(d => join(d, '..')).some(existsSync), ORPHAN_DEATH_BUDGET_MS)
     })
   }
+
+  it('Ctrl-C to the agent\'s process group ends the agent, not the watchdog: the instance dies too', async () => {
+    const { agent, agentId, pids } = await startAgent('v2')
+    // A terminal sends SIGINT to the whole foreground group; Node's default is to exit on it.
+    process.kill(-(agent.pid as number), 'SIGINT')
+    await pollUntil('the agent exited on SIGINT', async () => !alive(agent.pid as number))
+    await pollUntil(() => `orphans ${pids.filter(alive).join(' ')} still alive`, async () => !pids.some(alive), ORPHAN_DEATH_BUDGET_MS)
+    await pollUntil('the watchdog removed the cgroups', async () => !instanceDirs(agentId).some(existsSync), ORPHAN_DEATH_BUDGET_MS)
+  })
 
   it('a restarted agent reaps what a dead agent AND its dead watchdog left, before anything else', async () => {
     const { agent, agentId, dataDir, pids } = await startAgent('v2')

@@ -231,13 +231,18 @@ export async function signalCgroup (cgroup: InstanceCgroup, signal: NodeJS.Signa
   return pids.length
 }
 
-/** SIGKILLs every process in the instance's cgroups at once, by the best method the host has. */
+/**
+ * SIGKILLs every process in the instance's cgroups: cgroup.kill where there is one (the whole group at once,
+ * forks in flight included), else the v1 freezer holds the group still; then SIGKILL to every pid listed in
+ * any of its directories. The second pass is not redundant: a leftover from an agent that ran
+ * with another configuration (v1 only, say) has processes that no v2 directory knows about, as the watchdog
+ * script, which does the same, also assumes.
+ */
 export async function killCgroup (cgroup: InstanceCgroup): Promise<void> {
-  if (cgroup.method === 'cgroup.kill' && cgroup.v2Dir !== undefined) {
-    await writeFile(join(cgroup.v2Dir, 'cgroup.kill'), '1').catch(() => {})
-    return
-  }
-  const freezer = cgroup.method === 'freezer' ? cgroup.freezerDir : undefined
+  const killed = cgroup.v2Dir !== undefined && await writeFile(join(cgroup.v2Dir, 'cgroup.kill'), '1').then(() => true, () => false)
+  // After a cgroup.kill, whatever is still listed gets one plain pass (a caller that loops, such as
+  // destroyInstanceCgroup, repeats it); without one, the freezer makes that pass race-free.
+  const freezer = !killed && cgroup.freezerDir !== undefined && await exists(cgroup.freezerDir) ? cgroup.freezerDir : undefined
   if (freezer !== undefined) {
     // Frozen tasks cannot fork, so one pass of SIGKILL reaches all of them; they die when thawed.
     await writeFile(join(freezer, 'freezer.state'), 'FROZEN').catch(() => {})
@@ -297,6 +302,7 @@ export async function reapLeftovers (caps: CgroupCapabilities, agentId: string, 
     const cgroup = instanceCgroupAt(caps, agentId, name)
     // A name may exist in a hierarchy this probe does not use (configuration changed): look at all of them.
     cgroup.dirs = agentDirs.map(d => join(d, name))
+    if (caps.v1.freezer !== undefined) cgroup.freezerDir = join(caps.v1.freezer, agentId, name)
     const pids = await cgroupPids(cgroup)
     reaped.push({ name, pids, removed: await destroyInstanceCgroup(cgroup, budgetMs) })
   }
