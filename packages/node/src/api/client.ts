@@ -54,9 +54,9 @@ export class ApiClient {
     return await this.call('GET', path) as T
   }
 
-  /** POSTs to `path` (no body) and returns its JSON answer. */
-  async post<T = unknown> (path: string): Promise<T> {
-    return await this.call('POST', path) as T
+  /** POSTs to `path` (with `body` as JSON, if given) and returns its JSON answer. */
+  async post<T = unknown> (path: string, body?: unknown): Promise<T> {
+    return await this.call('POST', path, body) as T
   }
 
   /**
@@ -107,15 +107,19 @@ export class ApiClient {
     }
   }
 
-  private async call (method: 'GET' | 'POST', path: string): Promise<unknown> {
-    const res = await this.open(method, path, this.requestTimeoutMs)
+  private async call (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const res = await this.open(method, path, this.requestTimeoutMs, body === undefined ? undefined : Buffer.from(JSON.stringify(body)))
     if (res.statusCode === undefined || res.statusCode >= 400) throw await this.httpError(res)
     return parseJson(await this.readBody(res), `the answer to ${method} ${path}`)
   }
 
   /** Sends a request and resolves with the response head; the timeout covers the whole exchange. */
-  private open (method: string, path: string, timeoutMs: number): Promise<IncomingMessage> {
+  private open (method: string, path: string, timeoutMs: number, body?: Buffer): Promise<IncomingMessage> {
     const headers: OutgoingHttpHeaders = { Accept: 'application/json' }
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      headers['Content-Length'] = body.byteLength
+    }
     if (this.init.tcp?.token !== undefined) headers.Authorization = `Bearer ${this.init.tcp.token}`
     const target = this.init.socketPath !== undefined
       ? { socketPath: this.init.socketPath }
@@ -139,7 +143,7 @@ export class ApiClient {
         clearTimeout(timer)
         reject(err instanceof ApiClientError ? err : this.transportError(err))
       })
-      req.end()
+      req.end(body)
     })
   }
 

@@ -48,7 +48,7 @@ export const MAX_API_CONNECTIONS = 128
  * The largest request body, in bytes. No endpoint takes a body today (`POST /v1/leave` has none); this
  * leaves room for small JSON commands and refuses anything else before it is read into memory.
  */
-export const MAX_REQUEST_BODY_BYTES = 4_096
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024
 
 /** The largest request head (request line and headers), in bytes; Node's default is 16 KiB. */
 export const MAX_REQUEST_HEADER_BYTES = 8_192

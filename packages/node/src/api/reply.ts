@@ -28,23 +28,27 @@ export function sendText (res: ServerResponse, status: number, contentType: stri
 }
 
 /**
- * Reads and discards a request body, up to `maxBytes`. A declared length over the bound is refused
- * without reading; an undeclared (chunked) one is counted as it arrives.
+ * Reads a request body, up to `maxBytes`. A declared length over the bound is refused without reading; an
+ * undeclared (chunked) one is counted as it arrives.
  */
-export function drainBody (req: IncomingMessage, maxBytes: number): Promise<'ok' | 'too-large'> {
+export function readBody (req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > maxBytes) return Promise.resolve('too-large')
   return new Promise(resolve => {
+    const chunks: Buffer[] = []
     let bytes = 0
     const onData = (chunk: Buffer): void => {
       bytes += chunk.length
-      if (bytes <= maxBytes) return
+      if (bytes <= maxBytes) {
+        chunks.push(chunk)
+        return
+      }
       req.off('data', onData)
       req.pause()
       resolve('too-large')
     }
     req.on('data', onData)
-    req.once('end', () => { resolve('ok') })
-    req.once('error', () => { resolve('ok') })
+    req.once('end', () => { resolve(Buffer.concat(chunks)) })
+    req.once('error', () => { resolve(Buffer.concat(chunks)) })
   })
 }

@@ -4,7 +4,7 @@ import { MAX_REQUEST_BODY_BYTES } from './constants.js'
 import { EventStream } from './event-stream.js'
 import type { RequestGuard } from './guard.js'
 import type { ApiMetrics } from './metrics.js'
-import { failure, drainBody, sendJson, sendText, type Failure } from './reply.js'
+import { failure, readBody, sendJson, sendText, type Failure } from './reply.js'
 import { resolveMember } from './resolve-member.js'
 import type { ApiErrorBody, ApiSource } from './types.js'
 
@@ -22,7 +22,7 @@ export interface ApiContext {
   warn: (message: string) => void
 }
 
-type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void
+type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, params: string[], body: Buffer) => Promise<void> | void
 
 interface Route {
   /** The route's label in `dreammesh_api_requests_total`: a template, so the label set stays bounded. */
@@ -42,6 +42,9 @@ const ROUTES: Route[] = [
   { template: '/v1/events', pattern: /^\/v1\/events$/, method: 'GET', handle: events },
   { template: '/v1/leave', pattern: /^\/v1\/leave$/, method: 'POST', handle: leave },
   { template: '/v1/members/:id/revoke', pattern: /^\/v1\/members\/([^/]+)\/revoke$/, method: 'POST', handle: revoke },
+  { template: '/v1/workloads', pattern: /^\/v1\/workloads$/, method: 'GET', handle: (ctx, _req, res) => { listWorkloads(ctx, res) } },
+  { template: '/v1/workloads', pattern: /^\/v1\/workloads$/, method: 'POST', handle: runWorkload },
+  { template: '/v1/workloads/:name/stop', pattern: /^\/v1\/workloads\/([^/]+)\/stop$/, method: 'POST', handle: stopWorkload },
   { template: '/metrics', pattern: /^\/metrics$/, method: 'GET', handle: metrics }
 ]
 
@@ -64,7 +67,7 @@ async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessag
   }
   const matches = ROUTES.map(route => ({ route, match: route.pattern.exec(pathname) })).filter(m => m.match !== null)
   if (matches.length === 0) {
-    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave, /v1/members/:id/revoke)`))
+    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave, /v1/members/:id/revoke; GET and POST /v1/workloads, POST /v1/workloads/:name/stop)`))
   }
   const template = matches[0].route.template
   const denied = guard(req)
@@ -74,12 +77,13 @@ async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessag
     const allow = matches.map(m => m.route.method).join(', ')
     return fail(ctx, res, template, failure(405, 'method-not-allowed', `${pathname} takes ${allow}, not ${req.method}`, { Allow: allow }))
   }
-  if (await drainBody(req, MAX_REQUEST_BODY_BYTES) === 'too-large') {
+  const body = await readBody(req, MAX_REQUEST_BODY_BYTES)
+  if (body === 'too-large') {
     // The rest of the body is never read, so this connection cannot carry another request.
     return fail(ctx, res, template, failure(413, 'body-too-large', `the request body exceeds MAX_REQUEST_BODY_BYTES (${MAX_REQUEST_BODY_BYTES} bytes)`, { Connection: 'close' }))
   }
   try {
-    await found.route.handle(ctx, req, res, (found.match as RegExpExecArray).slice(1))
+    await found.route.handle(ctx, req, res, (found.match as RegExpExecArray).slice(1), body)
   } catch (err) {
     // The source is the node's code: whatever it throws is answered and logged, never a crash.
     ctx.warn(`local API: ${req.method} ${pathname} failed: ${(err as Error).stack ?? String(err)}`)
@@ -140,6 +144,39 @@ async function revoke (ctx: ApiContext, req: IncomingMessage, res: ServerRespons
     return fail(ctx, res, route, failure(400, 'revoke-refused', (err as Error).message))
   }
   ok(ctx, res, route, { revoked: id, reason })
+}
+
+function listWorkloads (ctx: ApiContext, res: ServerResponse): void {
+  const workloads = ctx.source.workloads?.()
+  if (workloads === undefined) return fail(ctx, res, '/v1/workloads', failure(409, 'workloads-off', 'this node does not run workloads (started without them)'))
+  ok(ctx, res, '/v1/workloads', workloads)
+}
+
+async function runWorkload (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, _params: string[], body: Buffer): Promise<void> {
+  const route = '/v1/workloads'
+  let spec: unknown
+  try {
+    spec = JSON.parse(body.toString('utf8'))
+  } catch (err) {
+    return fail(ctx, res, route, failure(400, 'bad-json', `the body is not JSON: ${(err as Error).message}`))
+  }
+  if (ctx.source.run === undefined) return fail(ctx, res, route, failure(409, 'workloads-off', 'this node does not run workloads (started without them)'))
+  const result = await ctx.source.run(spec)
+  if (!result.ok) return fail(ctx, res, route, { status: 400, body: { error: `the workload spec has ${result.problems.length} problem(s):\n  ${result.problems.join('\n  ')}`, code: 'bad-spec', problems: result.problems } })
+  ok(ctx, res, route, result.value)
+}
+
+async function stopWorkload (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, [raw]: string[]): Promise<void> {
+  const route = '/v1/workloads/:name/stop'
+  let name: string
+  try {
+    name = decodeURIComponent(raw)
+  } catch {
+    return fail(ctx, res, route, failure(400, 'bad-url', `the workload ${JSON.stringify(raw)} is not valid percent-encoding`))
+  }
+  if (ctx.source.stopWorkload === undefined) return fail(ctx, res, route, failure(409, 'workloads-off', 'this node does not run workloads (started without them)'))
+  if (!await ctx.source.stopWorkload(name)) return fail(ctx, res, route, failure(404, 'unknown-workload', `no workload is called ${JSON.stringify(name)}`))
+  ok(ctx, res, route, { stopped: name })
 }
 
 function events (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse): void {

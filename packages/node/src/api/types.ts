@@ -63,6 +63,23 @@ export interface ApiSource {
   leave: () => Promise<void>
   /** Puts a member (by peer id) on the replicated deny list; resolves once fsynced on this node. */
   revoke: (peerId: string, reason: string) => Promise<void>
+  /** The desired workloads and where their instances run (absent when the node runs no workloads). */
+  workloads?: () => WorkloadJson[]
+  /** Validates a spec and writes it into the desired state (fsynced), or lists every problem. */
+  run?: (spec: unknown) => Promise<{ ok: true, value: { name: string, voters: string[] } } | { ok: false, problems: string[] }>
+  /** Removes a workload from the desired state; false when there is none of that name. */
+  stopWorkload?: (name: string) => Promise<boolean>
+}
+
+/** One workload as `ps --json` prints it. */
+export interface WorkloadJson {
+  name: string
+  kind: string
+  instances: Array<{ node: string, nodeName: string, index: number, state: string, pid: number | null, epoch: number, since: number }>
+  /** Slots waiting for a node, with why. */
+  pending: Array<{ index: number, reason: string, detail: string }>
+  /** What is wrong with a spec that fails validation (it is not placed). */
+  problems?: string[]
 }
 
 /** The body of every error answer: `code` is stable for programs, `error` is written for people. */
@@ -71,4 +88,6 @@ export interface ApiErrorBody {
   code: string
   /** For `ambiguous-name`: the members that share the name. */
   candidates?: Array<Pick<MemberJson, 'id' | 'name' | 'state'>>
+  /** For `bad-spec`: every problem of the workload spec, each with its field path. */
+  problems?: string[]
 }

@@ -8,9 +8,12 @@ import { members } from './commands/members/index.js'
 import { events } from './commands/events/index.js'
 import { leave } from './commands/leave/index.js'
 import { revoke } from './commands/revoke/index.js'
+import { run } from './commands/run/index.js'
+import { ps } from './commands/ps/index.js'
+import { stop } from './commands/stop/index.js'
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, revoke]
+export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, run, ps, stop, revoke]
 
 const OVERVIEW = `dreammesh: a home or office cluster of equal peers, with no central controller.
 

@@ -1,5 +1,6 @@
-import type { MemberView } from '@dreammesh/protocols'
-import type { ApiEvent, ApiSource, MemberJson } from '../api/types.js'
+import { validateWorkloadSpec, type MemberView } from '@dreammesh/protocols'
+import type { ApiEvent, ApiSource, MemberJson, WorkloadJson } from '../api/types.js'
+import type { JsonObject } from '../desired-state/index.js'
 import type { DreamNode } from './dream-node.js'
 import type { DreamNodeEvents } from './events.js'
 import { memberJson } from './member-json.js'
@@ -9,9 +10,22 @@ const STREAMED_EVENTS = [
   'member:joined', 'member:suspect', 'member:alive', 'member:dead', 'member:left', 'member:updated', 'resources:changed'
 ] as const satisfies ReadonlyArray<keyof DreamNodeEvents>
 
+/** The most lease voters the first workload names (a majority of 5 survives two lost servers). */
+const MAX_INITIAL_VOTERS = 5
+
 /** The local API's view of a running `DreamNode` (the seam in api/types.ts). */
 export class NodeApiSource implements ApiSource {
-  constructor (private readonly node: DreamNode, private readonly onLeave: () => Promise<void>) {}
+  workloads?: () => WorkloadJson[]
+  run?: ApiSource['run']
+  stopWorkload?: (name: string) => Promise<boolean>
+
+  constructor (private readonly node: DreamNode, private readonly onLeave: () => Promise<void>) {
+    if (node.workloads !== undefined) {
+      this.workloads = () => this.listWorkloads()
+      this.run = async (spec) => await this.runWorkload(spec)
+      this.stopWorkload = async (name) => await this.removeWorkload(name)
+    }
+  }
 
   self (): MemberJson {
     return this.json(this.node.self(), true)
@@ -40,6 +54,55 @@ export class NodeApiSource implements ApiSource {
 
   async revoke (peerId: string, reason: string): Promise<void> {
     await this.node.revoke(peerId, reason)
+  }
+
+  private listWorkloads (): WorkloadJson[] {
+    const service = this.node.workloads
+    const store = this.node.desiredState
+    const names = new Map([this.node.self(), ...this.node.members()].map(m => [m.id, m.meta.name]))
+    const instances = service?.instances() ?? []
+    const slots = service?.placement()?.slots ?? []
+    const out: WorkloadJson[] = []
+    for (const [name, raw] of store.workloads()) {
+      const v = validateWorkloadSpec(raw)
+      out.push({
+        name,
+        kind: v.ok ? v.spec.kind : String((raw as { kind?: unknown }).kind ?? '?'),
+        instances: instances.filter(i => i.workload === name).map(i => ({
+          node: i.node, nodeName: names.get(i.node) ?? i.node, index: i.index, state: i.state, pid: i.pid ?? null, epoch: i.epoch, since: i.since
+        })),
+        pending: slots.filter(s => s.workload === name && s.status === 'pending').map(s => s.status === 'pending' ? { index: s.index, reason: s.reason, detail: s.detail } : { index: s.index, reason: '', detail: '' }),
+        ...(v.ok ? {} : { problems: v.problems })
+      })
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /**
+   * Validates and stores a workload. The first workload of a cluster also names its lease voters: the live
+   * servers, up to five (issue 5: "the voters of a lease are the server members listed in the desired state").
+   */
+  private async runWorkload (input: unknown): Promise<{ ok: true, value: { name: string, voters: string[] } } | { ok: false, problems: string[] }> {
+    const v = validateWorkloadSpec(input)
+    if (!v.ok) return { ok: false, problems: v.problems }
+    const store = this.node.desiredState
+    let voters = store.activeVoters()
+    if (voters.length === 0) {
+      voters = [this.node.self(), ...this.node.members()]
+        .filter(m => m.meta.role === 'server' && (m.state === 'alive' || m.state === 'suspect'))
+        .map(m => m.id).sort().slice(0, MAX_INITIAL_VOTERS)
+      if (voters.length === 0) return { ok: false, problems: ['the cluster has no live server to vote on leases: start a node with --role server'] }
+      await store.setVoters(voters)
+    }
+    await store.setWorkload(v.spec.name, v.spec as unknown as JsonObject)
+    return { ok: true, value: { name: v.spec.name, voters } }
+  }
+
+  private async removeWorkload (name: string): Promise<boolean> {
+    const store = this.node.desiredState
+    if (store.workload(name) === undefined) return false
+    await store.removeWorkload(name)
+    return true
   }
 
   private json (view: MemberView, isSelf: boolean): MemberJson {

@@ -370,7 +370,14 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
           warn: message => { this.safeDispatchEvent('node:warning', { detail: { message } }) },
           onDrop: reason => { this.metrics.drop('instances', reason) }
         })
-        await service.start()
+        try {
+          await service.start()
+        } catch (err) {
+          // A host that cannot supervise (no cgroups, not allowed to) still joins the cluster; it runs nothing.
+          this.workloadsService = undefined
+          await service.stop().catch(() => {})
+          this.safeDispatchEvent('node:warning', { detail: { message: `workloads are off on this node: ${(err as Error).message}` } })
+        }
       }
       const seeds = await this.bootstrapSeeds()
       if (seeds.length > 0 && this.phase === 'started') this.driver.command({ type: 'join', seeds })

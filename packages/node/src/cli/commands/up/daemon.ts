@@ -55,7 +55,8 @@ export async function runDaemon (options: DaemonOptions, io: CliIo): Promise<num
       config: options.config,
       listen: options.listen,
       bootstrap: options.peers,
-      mdns: options.mdns
+      mdns: options.mdns,
+      workloads: true
     })
     if (options.cluster !== undefined && (await loadClusterCode(options.dataDir)) === undefined) {
       await saveClusterCode(options.dataDir, parseClusterCode(options.cluster))
@@ -74,6 +75,7 @@ async function serve (node: DreamNode, options: DaemonOptions, log: DaemonLog, i
   logMembership(node, log)
   node.addEventListener('node:name-taken', event => { requestStop({ kind: 'name-taken', error: event.detail.error }) })
 
+  node.addEventListener('node:warning', event => { log.warn(event.detail.message) })
   await node.start()
   const source = new NodeApiSource(node, async () => { requestStop({ kind: 'leave-requested' }) })
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined

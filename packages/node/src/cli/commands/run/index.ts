@@ -1,0 +1,113 @@
+import { ApiClient } from '../../../api/client.js'
+import { ApiError } from '../../../api/errors.js'
+import { COMMON_HELP, COMMON_OPTIONS, EXIT, UsageError, type Command } from '../../command.js'
+import { resolveDataDir } from '../../data-dir.js'
+
+export const run: Command = {
+  name: 'run',
+  summary: 'run an application on the cluster (wherever it fits, and elsewhere when its node fails)',
+  help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--constraint KEY=VALUE]... [--cpu MILLIS]
+                     [--memory MB] [--state-dir P] [--isolated] [--health tcp:PORT|http:URL] -- CMD ARGS...
+
+Writes the workload into the cluster's desired state (replicated to every node, and on disk before this
+command returns). Every node computes the same placement; the node it picks takes the slot's lease from the
+voters and starts CMD. If that node dies, another starts it once the lease has run out. The first workload
+of a cluster also makes the live servers (up to five) its lease voters.
+
+kinds:
+  service         one instance in the whole cluster (the default)
+  replicated      --replicas N instances, on distinct nodes
+  system          one instance on every node that matches the constraints
+  cluster-aware   min..max instances (set with the SDK)
+
+flags:
+  --name W               the workload's name (letters, digits, '-'; at most 63)
+  --kind K               service | replicated | system | cluster-aware (default service)
+  --replicas N           instances of a replicated workload
+  --constraint K=V       role=server|client, tag=T, node=NAME; may repeat (a node must pass them all)
+  --cpu MILLIS           CPU to book, in thousandths of a core (default 100); also its cgroup limit
+  --memory MB            memory to book, in MiB (default 128); also its cgroup limit
+  --state-dir P          a state dir: a relative name under the data dir, or with --isolated an absolute
+                         path where the instance sees it (DREAMMESH_STATE_DIR always points at it)
+  --isolated             run it under bubblewrap (read-only root, private /tmp, its own pids)
+  --health tcp:PORT|http:URL   restart it when this check fails 3 times in a row
+${COMMON_HELP}
+
+examples:
+  dreammesh run --name web -- python3 -m http.server 8080
+  dreammesh run --name web --health tcp:8080 --constraint role=server -- python3 -m http.server 8080
+  dreammesh run --name worker --kind replicated --replicas 3 --cpu 500 -- /usr/local/bin/worker`,
+  options: {
+    ...COMMON_OPTIONS,
+    name: { type: 'string' },
+    kind: { type: 'string' },
+    replicas: { type: 'string' },
+    constraint: { type: 'string', multiple: true },
+    cpu: { type: 'string' },
+    memory: { type: 'string' },
+    'state-dir': { type: 'string' },
+    isolated: { type: 'boolean' },
+    health: { type: 'string' }
+  },
+  positionals: { min: 1, max: 257, name: 'CMD' },
+  async run (args, io) {
+    const v = args.values
+    const spec = specFromFlags(v, args.positionals)
+    const dataDir = resolveDataDir(v['data-dir'] as string | undefined, io.env)
+    try {
+      const answer = await ApiClient.forDataDir(dataDir).post<{ name: string, voters: string[] }>('/v1/workloads', spec)
+      io.out(`${answer.name}: in the desired state; \`dreammesh ps\` shows where it runs`)
+      return EXIT.ok
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'bad-spec') {
+        io.err(`dreammesh run: ${err.message}`)
+        return EXIT.usage
+      }
+      throw err
+    }
+  }
+}
+
+/** The spec the flags describe; the node validates it and lists every problem. */
+function specFromFlags (v: Record<string, unknown>, command: string[]): Record<string, unknown> {
+  const name = v.name as string | undefined
+  if (name === undefined) throw new UsageError('--name is required')
+  const spec: Record<string, unknown> = { name, kind: (v.kind as string | undefined) ?? 'service', command: command[0], args: command.slice(1) }
+  if (v.replicas !== undefined) spec.replicas = integer('--replicas', v.replicas as string)
+  const constraints: Record<string, string[]> = {}
+  for (const c of (v.constraint as string[] | undefined) ?? []) {
+    const m = /^(role|tag|node)=(.+)$/.exec(c)
+    if (m === null) throw new UsageError(`--constraint ${JSON.stringify(c)}: expected role=server|client, tag=T or node=NAME`)
+    const key = `${m[1]}s`
+    constraints[key] = [...(constraints[key] ?? []), m[2]]
+  }
+  if (Object.keys(constraints).length > 0) spec.constraints = constraints
+  const resources: Record<string, number> = {}
+  if (v.cpu !== undefined) resources.cpuMillis = integer('--cpu', v.cpu as string)
+  if (v.memory !== undefined) resources.memoryBytes = integer('--memory', v.memory as string) * 2 ** 20
+  if (Object.keys(resources).length > 0) spec.resources = resources
+  if (v.isolated === true) spec.isolated = true
+  const stateDir = v['state-dir'] as string | undefined
+  if (stateDir !== undefined) {
+    if (stateDir.startsWith('/')) {
+      if (v.isolated !== true) throw new UsageError('--state-dir with an absolute path needs --isolated: the state lives under the data dir, and DREAMMESH_STATE_DIR points at it')
+      spec.stateDir = name
+      spec.mountStateAt = stateDir
+    } else {
+      spec.stateDir = stateDir
+    }
+  }
+  const health = v.health as string | undefined
+  if (health !== undefined) {
+    const tcp = /^tcp:(\d{1,5})$/.exec(health)
+    if (tcp !== null) spec.health = { check: 'tcp', port: Number(tcp[1]) }
+    else if (health.startsWith('http:') || health.startsWith('https:')) spec.health = { check: 'http', url: health.startsWith('http:') && !health.startsWith('http://') ? health.slice(5) : health }
+    else throw new UsageError(`--health ${JSON.stringify(health)}: expected tcp:PORT or http://URL`)
+  }
+  return spec
+}
+
+function integer (flag: string, text: string): number {
+  if (!/^\d{1,12}$/.test(text)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number`)
+  return Number(text)
+}
