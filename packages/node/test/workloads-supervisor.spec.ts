@@ -81,6 +81,16 @@ describe('workloads: supervisor with real processes and cgroups', function () {
     }
   })
 
+  it('a stop right after the start still sends SIGTERM to the process, before it has joined its cgroup', async function () {
+    const { s } = await supervise({ stopGraceMs: 20_000 })
+    this.timeout(15_000) // a bound: if SIGTERM were lost, only the SIGKILL after 20 s would end it
+    for (let i = 0; i < 5; i++) {
+      await s.start(spec({ index: i }))
+      await s.stop('w', i)
+      assert.equal(s.status('w', i)?.lastExit?.signal, 'SIGTERM')
+    }
+  })
+
   it('SIGKILLs, after the grace period, a process that ignores SIGTERM (and its children)', async () => {
     const { s } = await supervise({ stopGraceMs: 300 })
     // Ignored signals stay ignored across fork and exec: the sleeps ignore SIGTERM too.
@@ -216,6 +226,16 @@ describe('workloads: supervisor with real processes and cgroups', function () {
     if (caps.limits.cpu === 'v2') assert.equal(read('cpu', '', 'cpu.max'), '25000 100000')
     await s.stop('w', 0)
     if (missing.length > 0) this.skip() // reported: caps.notes names what this host lacks
+  })
+
+  it('memory.limit: an instance that outgrows its memory limit is killed by the kernel, and fails', async function () {
+    if (caps.limits.memory === undefined) this.skip() // no memory controller on this host: see caps.notes
+    const { s } = await supervise()
+    // The shell keeps the 256 MiB it reads in memory; the limit is 32 MiB.
+    await s.start(spec({ command: 'sh', args: ['-c', 'x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo survived'], memoryBytes: 32 * 1024 * 1024, restart: { mode: 'never' } }))
+    const failed = await until(s, 'failed', st => st.state === 'failed')
+    assert.equal(failed.lastExit?.signal, 'SIGKILL', JSON.stringify(failed))
+    assert.deepEqual(s.log('w', 0, 'stdout')?.tail(1), [])
   })
 
   it('pids.max stops a fork bomb, and stop kills all of it', async function () {

@@ -217,14 +217,26 @@ export class Instance {
     this.cancelKill = this.ctx.scheduler.at(this.killAtMs, () => { this.cancelKill = undefined; void this.killAll() })
   }
 
+  /**
+   * Signals the run: every pid in the cgroup, and the main process by its pid as well, because a stop that
+   * follows a start at once can come before the entry wrapper has written itself into cgroup.procs.
+   */
   private async signalAll (signal: NodeJS.Signals): Promise<void> {
+    const pid = this.unreapedPid()
     if (this.cgroup !== undefined) await signalCgroup(this.cgroup, signal)
-    else if (this.child?.pid !== undefined) try { process.kill(-this.child.pid, signal) } catch { /* gone */ }
+    if (pid !== undefined) try { process.kill(this.cgroup !== undefined ? pid : -pid, signal) } catch { /* gone */ }
   }
 
   private async killAll (): Promise<void> {
+    const pid = this.unreapedPid()
     if (this.cgroup !== undefined) await killCgroup(this.cgroup)
-    else if (this.child?.pid !== undefined) try { process.kill(-this.child.pid, 'SIGKILL') } catch { /* gone */ }
+    if (pid !== undefined) try { process.kill(this.cgroup !== undefined ? pid : -pid, 'SIGKILL') } catch { /* gone */ }
+  }
+
+  /** The main pid while it is still ours: once Node has reaped it, the kernel may give the number to another process. */
+  private unreapedPid (): number | undefined {
+    const child = this.child
+    return child !== undefined && child.exitCode === null && child.signalCode === null ? child.pid : undefined
   }
 
   private run (): void {
