@@ -105,3 +105,8 @@ export type {
   CapabilitySummary
 } from '@dreammesh/protocols'
 export * from './desired-state/index.js'
+export { createWorkloadSupervisor, WorkloadSupervisor, InstanceSpecError, InstanceStartError, probeCgroups, probeBubblewrap, RotatingLog, readLogTail, FINAL_STATES, type SupervisorInit, type SupervisorCapabilities, type InstanceSpec, type RestartPolicy, type RestartMode, type HealthCheckSpec, type HealthProbe, type InstanceState as SupervisedInstanceState, type InstanceStatus as SupervisedInstanceStatus, type WorkloadEvent, type KillByOutcome, type CgroupCapabilities, type KillMethod, type Bubblewrap, type LogStream } from './workloads/index.js'
+export { WorkloadsService, type WorkloadsNode, type WorkloadsServiceInit } from './agent/workloads-service.js'
+export { InstanceBoard, INSTANCES_TOPIC, type PlacedInstance } from './agent/instance-board.js'
+export { LeaseHost, LEASE_PROTOCOLS, type LeaseHostInit } from './leases/lease-host.js'
+export type { WorkloadJson } from './api/types.js'

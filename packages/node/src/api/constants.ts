@@ -45,8 +45,8 @@ export const MAX_EVENT_STREAMS = 64
 export const MAX_API_CONNECTIONS = 128
 
 /**
- * The largest request body, in bytes. No endpoint takes a body today (`POST /v1/leave` has none); this
- * leaves room for small JSON commands and refuses anything else before it is read into memory.
+ * The largest request body, in bytes: a workload spec (`POST /v1/workloads`, bounded at 64 KiB in the
+ * desired state). Anything larger is refused before it is read into memory.
  */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024
 
