@@ -13,8 +13,12 @@
  * - `resourcesOf(member)`: its newest `ResourceRecord` (CPU, load, memory, disk, network, uptime, power,
  *   capabilities), sampled every second and gossiped when it changes beyond a threshold;
  * - `sinceHeardMs(id)`, `rttMs(id)`, `counters()`, `registry` (prom-client: the node's and libp2p's metrics);
+ * - `desiredState`: the replicated, fsynced desired state (workloads, lease voters, deny list; ADR 0011), and
+ *   `revoke(idOrName)`: put a lost or stolen member on the deny list, refused by every node from then on;
+ * - with `workloads: true` (as `dreammesh up` runs), `workloads`: the service that places the desired
+ *   workloads, leases their slots and supervises their processes (`instances()`, `placement()`);
  * - typed events (`DreamNodeEvents`): `member:joined`, `member:suspect`, `member:alive`, `member:dead`,
- *   `member:left`, `member:updated`, `resources:changed`, `node:name-taken`, `node:stopped`.
+ *   `member:left`, `member:updated`, `resources:changed`, `node:name-taken`, `node:stopped`, `node:warning`.
  *
  * The host: tcp (or the transports you pass), pnet keyed from the cluster code (`generateClusterCode()`,
  * `parseClusterCode()`; ADR 0006), noise, yamux, identify, ping, gossipsub in StrictSign mode, and mDNS

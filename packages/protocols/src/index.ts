@@ -18,6 +18,14 @@
  *   `MembershipEvent`, `MemberView` and `MemberMeta`; `MembershipConfig` with the presets `homeConfig()` (the real node's default), `lanConfig()`,
  *   `wanConfig()` and `localTestConfig()` (the numbers are derived in docs/membership-arithmetic.md); and
  *   the pure arithmetic (`suspicionTimeoutMs`, `remainingSuspicionTimeMs`, `retransmitLimit`, ...).
+ * - Leases, the one ownership primitive (docs/protocol/lease.md, ADR 0009): `LeaseMachine` (one per node,
+ *   voter and holder for every resource), `LeaseCommand` (`acquire`, `release`, `ask-handoff`, `handoff`,
+ *   `set-voters`, `persisted`, `clock-jumped`), `LeaseEvent` (`acquired`, `renewed`, `stop-by`, `kill-by`,
+ *   `lost`, ...), the host's fsync contract (`LeaseOutput.persist`, then `persisted`), `leaseConfig()` and
+ *   the drift arithmetic (`holderValidMs`, `voterHoldMs`, ...).
+ * - Placement (docs/protocol/workload-spec.md, ADR 0010): `validateWorkloadSpec` (a bounded, complete
+ *   `WorkloadSpec`, or every problem with its path), `place` (a pure function from specs, live nodes and what
+ *   runs now to the node of every slot, the same on every node), `placementChanges`.
  * - `wire`: the versioned, length-bounded codecs. Malformed, unknown or oversized input is counted and
  *   dropped with a reason; it never throws out of a machine.
  *
