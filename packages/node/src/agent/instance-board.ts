@@ -47,7 +47,9 @@ export class InstanceBoard {
     pubsub.topicValidators.set(INSTANCES_TOPIC, this.validate)
     pubsub.addEventListener('message', this.onMessage)
     pubsub.subscribe(INSTANCES_TOPIC)
-    this.refresh = setInterval(() => { this.publish() }, INSTANCE_REPORT_REFRESH_MS)
+    // A node with nothing to report stays quiet: an idle cluster should cost nothing (issue 4's budget).
+    // Going from something to nothing is still published, by setLocal.
+    this.refresh = setInterval(() => { if (this.local.length > 0) this.publish() }, INSTANCE_REPORT_REFRESH_MS)
     this.refresh.unref()
   }
 
