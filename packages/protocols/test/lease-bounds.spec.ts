@@ -22,11 +22,11 @@ describe('lease bounds (the arithmetic)', () => {
     assert.deepEqual(leaseConfigProblems(leaseConfig()), [])
     assert.deepEqual(leaseConfigProblems(localTestLeaseConfig()), [])
     const c = leaseConfig()
-    assert.equal(holderValidMs(c), 3_996)
-    assert.equal(voterHoldMs(c), 4_004)
+    assert.equal(holderValidMs(c), 2_497)
+    assert.equal(voterHoldMs(c), 2_503)
     assert.equal(killMarginMs(c), 501)
-    assert.equal(stopByMs(c, 3_996), 2_396)
-    assert.equal(killByMs(c, 3_996), 3_396)
+    assert.equal(stopByMs(c, 2_497), 1_397)
+    assert.equal(killByMs(c, 2_497), 1_897)
   })
 
   const bad: Array<[string, Partial<LeaseConfig>, string]> = [
@@ -89,7 +89,8 @@ describe('lease bounds (the arithmetic)', () => {
   })
 
   it('...and without the drift allowance it does not hold (the check can fail)', () => {
-    const worst = worstHolderExcessMs({ ...leaseConfig(), maxClockDriftPpm: 0 }, 100_000, 7)
+    // A 4 s lease, so that the excess (2ρL) stands well clear of rounding.
+    const worst = worstHolderExcessMs({ ...leaseConfig(), leaseMs: 4_000, maxClockDriftPpm: 0 }, 100_000, 7)
     assert.ok(worst > 5, `expected a holder to outlive a voter by about 2ρL = 8 ms, got ${worst}`)
   })
 

@@ -88,6 +88,15 @@ export class WorkloadsService {
     this.agent?.changed()
   }
 
+  /**
+   * A member died, left, was reaped, or came back (joined again: a new process). What it reported is
+   * forgotten: a dead node runs nothing we can count on, and a restarted one numbers its reports from 1 again.
+   */
+  memberGone (id: NodeId): void {
+    this.board?.forget(id)
+    this.agent?.changed()
+  }
+
   /** Every instance in the cluster, as the board knows it. */
   instances (): PlacedInstance[] {
     return this.board?.all() ?? []

@@ -481,6 +481,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         this.rtt.sample(event.id, event.ms)
         return
       case 'joined':
+        this.workloadsService?.memberGone(event.member.id)
         this.resourceChannel?.forget(event.member.id)
         this.dialer?.learn(event.member)
         this.checkName(event.member)
@@ -500,14 +501,17 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         // A lost machine closed nothing: its connection would linger, and a probe after its return could
         // take that stale path. Anti-entropy dials dead members again, which is how a false verdict heals.
         this.hangUp(event.member.id)
+        this.workloadsService?.memberGone(event.member.id)
         this.resourceChannel?.forget(event.member.id)
         break
       case 'left':
+        this.workloadsService?.memberGone(event.member.id)
         this.resourceChannel?.forget(event.member.id)
         break
       case 'reaped':
         this.heard?.forget(event.id)
         this.rtt.forget(event.id)
+        this.workloadsService?.memberGone(event.id)
         this.dialer?.forget(event.id)
         this.resourceChannel?.forget(event.id)
         return
