@@ -1,10 +1,12 @@
-import type { LeaseEvent, NodeId, PlacementNode, WorkloadSpec, Assignment, Placement } from '@dreammesh/protocols'
-import { place } from '@dreammesh/protocols'
+import { place, slotKey as placementSlotKey, type Assignment, type LeaseEvent, type NodeId, type Placement, type PlacementNode, type WorkloadSpec } from '@dreammesh/protocols'
 import type { InstanceStatus } from './instance-report.js'
 
-/** A slot's lease resource key: every kind of ownership is a lease on an opaque key (ADR 0009). */
+/**
+ * A slot's lease resource key: placement's slot key under `w/`, since every kind of ownership (input focus,
+ * display outputs) is a lease on an opaque key in one namespace (ADR 0009).
+ */
 export function slotKey (workload: string, index: number): string {
-  return `w/${workload}/${index}`
+  return `w/${placementSlotKey(workload, index)}`
 }
 
 /** Changes within this window are reconciled once, in ms. */
@@ -140,17 +142,6 @@ export class WorkloadAgent {
         return
       default:
     }
-  }
-
-  /** Stops every instance (a node that leaves on purpose), then releases their leases. */
-  async drain (): Promise<void> {
-    this.stopped = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    await Promise.allSettled([...this.slots].map(async ([key, state]) => {
-      if (state.phase !== 'acquiring') await this.init.runner.stop(key)
-      this.init.leases.release(key)
-    }))
-    this.slots.clear()
   }
 
   /** Stops reconciling; instances are left to the supervisor's own stop (or die with the agent). */

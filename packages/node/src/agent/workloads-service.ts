@@ -41,6 +41,7 @@ const OCCUPYING = new Set(['starting', 'running', 'unhealthy', 'stopping'])
  */
 export class WorkloadsService {
   private supervisor: WorkloadSupervisor | undefined
+  private runner: SupervisorRunner | undefined
   private board: InstanceBoard | undefined
   private agent: WorkloadAgent | undefined
   private leases: LeaseHost | undefined
@@ -52,14 +53,16 @@ export class WorkloadsService {
 
   async start (): Promise<void> {
     const node = this.init.node
+    // It kills what an earlier life of this agent left behind before it returns: before any lease is taken.
     const supervisor = this.supervisor = await createWorkloadSupervisor({
       agentId: node.selfId,
       dataDir: node.dataDir,
-      onEvent: () => { this.report() }
+      onEvent: event => {
+        if (event.type === 'leftover-reaped') this.init.warn(`killed an instance left by an earlier run of this agent: ${JSON.stringify(event.leftover)}`)
+        this.report()
+      }
     })
-    // An earlier life of this agent may have left instances behind: they die before any lease is taken.
-    const reaped = await supervisor.reapLeftovers()
-    if (reaped.length > 0) this.init.warn(`killed ${reaped.length} instance(s) left by an earlier run of this agent`)
+    const runner = this.runner = new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) })
     this.board = new InstanceBoard({
       host: node.host,
       selfId: node.selfId,
@@ -74,7 +77,7 @@ export class WorkloadsService {
       nodes: () => this.nodes(),
       current: () => this.current(),
       leases: { acquire: key => { this.leases?.acquire(key) }, release: key => { this.leases?.release(key) } },
-      runner: new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) }),
+      runner,
       onPlacement: p => { this.lastPlacement = p },
       onError: (key, err) => { this.init.warn(`${key}: ${err.message}`) }
     })
@@ -183,9 +186,8 @@ export class WorkloadsService {
   }
 
   private report (): void {
-    const runner = this.supervisor
-    if (runner === undefined || this.board === undefined) return
-    this.board.setLocal(new SupervisorRunner(runner, () => {}).statuses())
+    if (this.runner === undefined || this.board === undefined) return
+    this.board.setLocal(this.runner.statuses())
     this.agent?.changed()
   }
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Registry } from 'prom-client'
 import { MAX_REQUEST_BODY_BYTES } from './constants.js'
 import { EventStream } from './event-stream.js'
@@ -6,7 +7,7 @@ import type { RequestGuard } from './guard.js'
 import type { ApiMetrics } from './metrics.js'
 import { failure, readBody, sendJson, sendText, type Failure } from './reply.js'
 import { resolveMember } from './resolve-member.js'
-import type { ApiErrorBody, ApiSource } from './types.js'
+import type { ApiErrorBody, ApiSource, MemberJson } from './types.js'
 
 /** What every listener's handler shares. */
 export interface ApiContext {
@@ -92,26 +93,38 @@ async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessag
   }
 }
 
+/** A path parameter, percent-decoded; undefined (answered 400) when the encoding is broken. */
+function pathParam (ctx: ApiContext, res: ServerResponse, route: string, raw: string, what: string): string | undefined {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    fail(ctx, res, route, failure(400, 'bad-url', `the ${what} ${JSON.stringify(raw)} is not valid percent-encoding`))
+    return undefined
+  }
+}
+
+/** 409 for a name several members share: reported with the candidates, never guessed. */
+function ambiguousName (wanted: string, candidates: readonly MemberJson[]): Failure {
+  const listed = candidates.map(m => `${m.id} (${m.state})`).join(', ')
+  const body: ApiErrorBody = {
+    error: `the name ${JSON.stringify(wanted)} is shared by ${candidates.length} members: ${listed}; use a peer id`,
+    code: 'ambiguous-name',
+    candidates: candidates.map(m => ({ id: m.id, name: m.name, state: m.state }))
+  }
+  return { status: 409, body }
+}
+
+function unknownMember (wanted: string): Failure {
+  return failure(404, 'unknown-member', `no member has the peer id or name ${JSON.stringify(wanted)}`)
+}
+
 function member (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, [raw]: string[]): void {
   const route = '/v1/members/:id'
-  let wanted: string
-  try {
-    wanted = decodeURIComponent(raw)
-  } catch {
-    return fail(ctx, res, route, failure(400, 'bad-url', `the member ${JSON.stringify(raw)} is not valid percent-encoding`))
-  }
+  const wanted = pathParam(ctx, res, route, raw, 'member')
+  if (wanted === undefined) return
   const resolution = resolveMember([ctx.source.self(), ...ctx.source.members()], wanted)
   if (resolution.kind === 'found') return ok(ctx, res, route, resolution.member)
-  if (resolution.kind === 'unknown') {
-    return fail(ctx, res, route, failure(404, 'unknown-member', `no member has the peer id or name ${JSON.stringify(wanted)}`))
-  }
-  const listed = resolution.candidates.map(m => `${m.id} (${m.state})`).join(', ')
-  const body: ApiErrorBody = {
-    error: `the name ${JSON.stringify(wanted)} is shared by ${resolution.candidates.length} members: ${listed}; use a peer id`,
-    code: 'ambiguous-name',
-    candidates: resolution.candidates.map(m => ({ id: m.id, name: m.name, state: m.state }))
-  }
-  fail(ctx, res, route, { status: 409, body })
+  fail(ctx, res, route, resolution.kind === 'unknown' ? unknownMember(wanted) : ambiguousName(wanted, resolution.candidates))
 }
 
 /** The longest revocation reason kept, in characters (it travels in the desired state). */
@@ -119,24 +132,15 @@ const MAX_REVOKE_REASON_CHARS = 200
 
 async function revoke (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, [raw]: string[]): Promise<void> {
   const route = '/v1/members/:id/revoke'
-  let wanted: string
-  try {
-    wanted = decodeURIComponent(raw)
-  } catch {
-    return fail(ctx, res, route, failure(400, 'bad-url', `the member ${JSON.stringify(raw)} is not valid percent-encoding`))
-  }
+  const wanted = pathParam(ctx, res, route, raw, 'member')
+  if (wanted === undefined) return
   const reason = (new URL(req.url ?? '', 'http://api.invalid').searchParams.get('reason') ?? 'revoked').slice(0, MAX_REVOKE_REASON_CHARS)
   const self = ctx.source.self()
   const resolution = resolveMember([self, ...ctx.source.members()], wanted)
-  if (resolution.kind === 'ambiguous') {
-    const listed = resolution.candidates.map(m => `${m.id} (${m.state})`).join(', ')
-    return fail(ctx, res, route, { status: 409, body: { error: `the name ${JSON.stringify(wanted)} is shared by ${resolution.candidates.length} members: ${listed}; use a peer id`, code: 'ambiguous-name', candidates: resolution.candidates.map(m => ({ id: m.id, name: m.name, state: m.state })) } })
-  }
+  if (resolution.kind === 'ambiguous') return fail(ctx, res, route, ambiguousName(wanted, resolution.candidates))
   // An unknown peer id may still be revoked (a machine lost before it ever joined); an unknown name may not.
   const id = resolution.kind === 'found' ? resolution.member.id : wanted
-  if (resolution.kind === 'unknown' && !/^[1-9A-HJ-NP-Za-km-z]{46,60}$/.test(wanted)) {
-    return fail(ctx, res, route, failure(404, 'unknown-member', `no member has the peer id or name ${JSON.stringify(wanted)}`))
-  }
+  if (resolution.kind === 'unknown' && !isPeerId(wanted)) return fail(ctx, res, route, unknownMember(wanted))
   if (id === self.id) return fail(ctx, res, route, failure(400, 'revoke-self', 'a node cannot revoke itself; revoke it from another member'))
   try {
     await ctx.source.revoke(id, reason)
@@ -146,9 +150,20 @@ async function revoke (ctx: ApiContext, req: IncomingMessage, res: ServerRespons
   ok(ctx, res, route, { revoked: id, reason })
 }
 
+function isPeerId (text: string): boolean {
+  try {
+    peerIdFromString(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const WORKLOADS_OFF = failure(409, 'workloads-off', 'this node does not run workloads (started without them)')
+
 function listWorkloads (ctx: ApiContext, res: ServerResponse): void {
   const workloads = ctx.source.workloads?.()
-  if (workloads === undefined) return fail(ctx, res, '/v1/workloads', failure(409, 'workloads-off', 'this node does not run workloads (started without them)'))
+  if (workloads === undefined) return fail(ctx, res, '/v1/workloads', WORKLOADS_OFF)
   ok(ctx, res, '/v1/workloads', workloads)
 }
 
@@ -160,7 +175,7 @@ async function runWorkload (ctx: ApiContext, _req: IncomingMessage, res: ServerR
   } catch (err) {
     return fail(ctx, res, route, failure(400, 'bad-json', `the body is not JSON: ${(err as Error).message}`))
   }
-  if (ctx.source.run === undefined) return fail(ctx, res, route, failure(409, 'workloads-off', 'this node does not run workloads (started without them)'))
+  if (ctx.source.run === undefined) return fail(ctx, res, route, WORKLOADS_OFF)
   const result = await ctx.source.run(spec)
   if (!result.ok) return fail(ctx, res, route, { status: 400, body: { error: `the workload spec has ${result.problems.length} problem(s):\n  ${result.problems.join('\n  ')}`, code: 'bad-spec', problems: result.problems } })
   ok(ctx, res, route, result.value)
@@ -168,13 +183,9 @@ async function runWorkload (ctx: ApiContext, _req: IncomingMessage, res: ServerR
 
 async function stopWorkload (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, [raw]: string[]): Promise<void> {
   const route = '/v1/workloads/:name/stop'
-  let name: string
-  try {
-    name = decodeURIComponent(raw)
-  } catch {
-    return fail(ctx, res, route, failure(400, 'bad-url', `the workload ${JSON.stringify(raw)} is not valid percent-encoding`))
-  }
-  if (ctx.source.stopWorkload === undefined) return fail(ctx, res, route, failure(409, 'workloads-off', 'this node does not run workloads (started without them)'))
+  const name = pathParam(ctx, res, route, raw, 'workload')
+  if (name === undefined) return
+  if (ctx.source.stopWorkload === undefined) return fail(ctx, res, route, WORKLOADS_OFF)
   if (!await ctx.source.stopWorkload(name)) return fail(ctx, res, route, failure(404, 'unknown-workload', `no workload is called ${JSON.stringify(name)}`))
   ok(ctx, res, route, { stopped: name })
 }

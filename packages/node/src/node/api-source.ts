@@ -1,4 +1,4 @@
-import { validateWorkloadSpec, type MemberView } from '@dreammesh/protocols'
+import { validateWorkloadSpec, type MemberView, type PendingSlot } from '@dreammesh/protocols'
 import type { ApiEvent, ApiSource, MemberJson, WorkloadJson } from '../api/types.js'
 import type { JsonObject } from '../desired-state/index.js'
 import type { DreamNode } from './dream-node.js'
@@ -71,7 +71,7 @@ export class NodeApiSource implements ApiSource {
         instances: instances.filter(i => i.workload === name).map(i => ({
           node: i.node, nodeName: names.get(i.node) ?? i.node, index: i.index, state: i.state, pid: i.pid ?? null, epoch: i.epoch, since: i.since
         })),
-        pending: slots.filter(s => s.workload === name && s.status === 'pending').map(s => s.status === 'pending' ? { index: s.index, reason: s.reason, detail: s.detail } : { index: s.index, reason: '', detail: '' }),
+        pending: slots.filter((s): s is PendingSlot => s.workload === name && s.status === 'pending').map(s => ({ index: s.index, reason: s.reason, detail: s.detail })),
         ...(v.ok ? {} : { problems: v.problems })
       })
     }

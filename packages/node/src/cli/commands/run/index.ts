@@ -7,7 +7,7 @@ export const run: Command = {
   name: 'run',
   summary: 'run an application on the cluster (wherever it fits, and elsewhere when its node fails)',
   help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--constraint KEY=VALUE]... [--cpu MILLIS]
-                     [--memory MB] [--state-dir P] [--isolated] [--health tcp:PORT|http:URL] -- CMD ARGS...
+                     [--memory MB] [--state-dir P] [--isolated] [--health tcp:PORT|URL] -- CMD ARGS...
 
 Writes the workload into the cluster's desired state (replicated to every node, and on disk before this
 command returns). Every node computes the same placement; the node it picks takes the slot's lease from the
@@ -30,7 +30,7 @@ flags:
   --state-dir P          a state dir: a relative name under the data dir, or with --isolated an absolute
                          path where the instance sees it (DREAMMESH_STATE_DIR always points at it)
   --isolated             run it under bubblewrap (read-only root, private /tmp, its own pids)
-  --health tcp:PORT|http:URL   restart it when this check fails 3 times in a row
+  --health tcp:PORT|URL  restart it when this check (a TCP connect, or an http:// GET) fails 3 times in a row
 ${COMMON_HELP}
 
 examples:
@@ -101,8 +101,8 @@ function specFromFlags (v: Record<string, unknown>, command: string[]): Record<s
   if (health !== undefined) {
     const tcp = /^tcp:(\d{1,5})$/.exec(health)
     if (tcp !== null) spec.health = { check: 'tcp', port: Number(tcp[1]) }
-    else if (health.startsWith('http:') || health.startsWith('https:')) spec.health = { check: 'http', url: health.startsWith('http:') && !health.startsWith('http://') ? health.slice(5) : health }
-    else throw new UsageError(`--health ${JSON.stringify(health)}: expected tcp:PORT or http://URL`)
+    else if (/^https?:\/\//.test(health)) spec.health = { check: 'http', url: health }
+    else throw new UsageError(`--health ${JSON.stringify(health)}: expected tcp:PORT or an http:// or https:// URL`)
   }
   return spec
 }
