@@ -1,4 +1,7 @@
-import { place, slotKey as placementSlotKey, type Assignment, type LeaseEvent, type NodeId, type Placement, type PlacementNode, type WorkloadSpec } from '@dreammesh/protocols'
+import {
+  agentSlotKey, PlacementAgent,
+  type AgentCommand, type AgentInput, type Assignment, type LeaseEvent, type MoveRequest, type NodeId, type Placement, type PlacementNode, type ScaleRequest, type WorkloadSpec
+} from '@dreammesh/protocols'
 import type { InstanceStatus } from './instance-report.js'
 
 /**
@@ -6,7 +9,7 @@ import type { InstanceStatus } from './instance-report.js'
  * display outputs) is a lease on an opaque key in one namespace (ADR 0009).
  */
 export function slotKey (workload: string, index: number): string {
-  return `w/${placementSlotKey(workload, index)}`
+  return agentSlotKey(workload, index)
 }
 
 /** Changes within this window are reconciled once, in ms. */
@@ -40,40 +43,37 @@ export interface WorkloadAgentInit {
   current: () => Assignment[]
   leases: SlotLeases
   runner: InstanceRunner
+  /** Standing `move` requests from the desired state. */
+  moves?: () => MoveRequest[]
+  /** Standing `scale` requests from the desired state. */
+  scale?: () => ScaleRequest[]
+  /**
+   * Brings a slot's state here before it starts (from `from`, which ran it last); resolves true when the
+   * state is in place. Needed for workloads with a state dir.
+   */
+  prepare?: (command: Extract<AgentCommand, { type: 'prepare' }>, spec: WorkloadSpec) => Promise<boolean>
   /** The placement every reconcile computed (for `ps` and the API). */
   onPlacement?: (placement: Placement) => void
   /** An instance failed to stop or start; the agent keeps going. */
   onError?: (key: string, err: Error) => void
 }
 
-type SlotPhase =
-  /** Asked the voters for the lease; nothing runs. */
-  | 'acquiring'
-  /** Holds the lease; the instance was started under `epoch`. */
-  | 'running'
-  /** Stopping the instance (moved away, or the lease is ending); the lease is released after. */
-  | 'stopping'
-
-interface SlotState { phase: SlotPhase, index: number, workload: string, epoch?: number }
-
 /**
- * The workload agent of one node: turns placement into leases and leases into running instances.
- *
- * Every node computes the same placement from the same inputs (desired specs, live members, where things
- * run now), and asks for the lease of each slot placed on it. Only a lease starts anything: when views
- * differ for a while, two nodes may both ask, and the voters grant one (ADR 0009). A slot placed elsewhere
- * now is stopped first and its lease released after, so the next holder never overlaps it; a lease that
- * ends (`stop-by`, `kill-by`, `lost`) stops the instance whatever placement says. A dead verdict from
- * membership changes placement, but the new owner starts only once the voters grant it, which is after the
- * old lease ran out by their clocks.
+ * The workload agent of one node: the driver of @dreammesh/protocols' sans-IO `PlacementAgent` over real
+ * leases and real processes. It coalesces changes into one reconcile, reads the inputs placement needs,
+ * and carries out the agent's commands, feeding their results back in.
  */
 export class WorkloadAgent {
-  private readonly slots = new Map<string, SlotState>()
+  private readonly machine: PlacementAgent
   private timer: NodeJS.Timeout | undefined
   private stopped = false
-  private mine = new Map<string, { workload: string, index: number }>()
 
-  constructor (private readonly init: WorkloadAgentInit) {}
+  constructor (private readonly init: WorkloadAgentInit) {
+    this.machine = new PlacementAgent({
+      selfId: init.selfId,
+      hasState: workload => this.specOf(workload)?.stateDir !== undefined
+    })
+  }
 
   /** Something placement depends on changed: reconcile soon (coalesced). */
   changed (): void {
@@ -86,62 +86,17 @@ export class WorkloadAgent {
   reconcile (): Placement | undefined {
     if (this.stopped) return undefined
     const init = this.init
-    const placement = place({ specs: init.specs(), nodes: init.nodes(), current: init.current() })
-    init.onPlacement?.(placement)
-    const mine = new Map<string, { workload: string, index: number }>()
-    for (const s of placement.slots) {
-      if (s.status === 'placed' && s.node === init.selfId) mine.set(slotKey(s.workload, s.index), { workload: s.workload, index: s.index })
-    }
-    this.mine = mine
-    for (const [key, slot] of mine) {
-      if (!this.slots.has(key)) {
-        this.slots.set(key, { phase: 'acquiring', ...slot })
-        init.leases.acquire(key)
-      }
-    }
-    for (const [key, state] of this.slots) {
-      if (mine.has(key)) continue
-      if (state.phase === 'acquiring') {
-        this.slots.delete(key)
-        init.leases.release(key)
-      } else if (state.phase === 'running') {
-        this.stopThenRelease(key, state)
-      }
-    }
-    return placement
+    const step = this.feed({
+      type: 'reconcile',
+      input: { specs: init.specs(), nodes: init.nodes(), current: init.current(), moves: init.moves?.() ?? [], scale: init.scale?.() ?? [] }
+    })
+    return step
   }
 
   /** A lease event of this node's LeaseHost. */
   onLease (event: LeaseEvent): void {
-    if (this.stopped || !('resource' in event) || !event.resource.startsWith('w/')) return
-    const key = event.resource
-    const state = this.slots.get(key)
-    switch (event.type) {
-      case 'acquired': {
-        const spec = state === undefined ? undefined : this.init.specs().find(s => s.name === state.workload)
-        if (state === undefined || state.phase !== 'acquiring' || spec === undefined || !this.mine.has(key)) {
-          // Placement moved on while we asked: give it back at once.
-          this.slots.delete(key)
-          this.init.leases.release(key)
-          return
-        }
-        state.phase = 'running'
-        state.epoch = event.epoch
-        this.init.runner.start(key, spec, state.index, event.epoch)
-        return
-      }
-      case 'stop-by':
-        if (state?.phase === 'running') this.stopThenRelease(key, state)
-        return
-      case 'kill-by':
-      case 'lost':
-        this.init.runner.kill(key).catch((err: Error) => { this.init.onError?.(key, err) })
-        this.slots.delete(key)
-        // Still ours by placement: ask again (the machine retries while another holds it).
-        this.changed()
-        return
-      default:
-    }
+    if (this.stopped) return
+    this.feed({ type: 'lease', event })
   }
 
   /** Stops reconciling; instances are left to the supervisor's own stop (or die with the agent). */
@@ -150,15 +105,45 @@ export class WorkloadAgent {
     if (this.timer !== undefined) clearTimeout(this.timer)
   }
 
-  private stopThenRelease (key: string, state: SlotState): void {
-    state.phase = 'stopping'
-    this.init.runner.stop(key).then(
-      () => {
-        if (this.slots.get(key) === state) this.slots.delete(key)
-        this.init.leases.release(key)
-        this.changed()
-      },
-      (err: Error) => { this.init.onError?.(key, err) }
-    )
+  private feed (input: AgentInput): Placement | undefined {
+    const step = this.machine.step(input)
+    if (step.placement !== undefined) this.init.onPlacement?.(step.placement)
+    for (const command of step.commands) this.carryOut(command)
+    if (step.reconcileSoon) this.changed()
+    return step.placement
+  }
+
+  private carryOut (command: AgentCommand): void {
+    const { init } = this
+    const fail = (err: Error): void => { init.onError?.(command.key, err) }
+    switch (command.type) {
+      case 'acquire': init.leases.acquire(command.key); return
+      case 'release': init.leases.release(command.key); return
+      case 'kill': init.runner.kill(command.key).catch(fail); return
+      case 'stop':
+        init.runner.stop(command.key).then(() => { if (!this.stopped) this.feed({ type: 'stopped', key: command.key }) }, fail)
+        return
+      case 'start': {
+        const spec = this.specOf(command.workload)
+        if (spec === undefined) {
+          // Removed from the desired state in the same instant: nothing to start; the next reconcile stops the slot.
+          this.changed()
+          return
+        }
+        init.runner.start(command.key, spec, command.index, command.epoch)
+        return
+      }
+      case 'prepare': {
+        const spec = this.specOf(command.workload)
+        const prepare = init.prepare
+        const done = (ok: boolean): void => { if (!this.stopped) this.feed({ type: 'prepared', key: command.key, ok }) }
+        if (spec === undefined || prepare === undefined) { done(spec !== undefined); return }
+        prepare(command, spec).then(done, (err: Error) => { fail(err); done(false) })
+      }
+    }
+  }
+
+  private specOf (workload: string): WorkloadSpec | undefined {
+    return this.init.specs().find(s => s.name === workload)
   }
 }

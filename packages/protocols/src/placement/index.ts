@@ -43,3 +43,7 @@ export type {
   MoveRefusal,
   InputProblem
 } from './types.js'
+export {
+  PlacementAgent, agentSlotKey, parseAgentSlotKey,
+  type AgentCommand, type AgentInput, type AgentStep, type PlacementAgentInit
+} from './agent.js'
