@@ -52,6 +52,8 @@ export interface WorkloadAgentInit {
    * state is in place. Needed for workloads with a state dir.
    */
   prepare?: (command: Extract<AgentCommand, { type: 'prepare' }>, spec: WorkloadSpec) => Promise<boolean>
+  /** An instance was started under `epoch` (its state here is now the newest). */
+  onStarted?: (spec: WorkloadSpec, index: number, epoch: number) => void
   /** The placement every reconcile computed (for `ps` and the API). */
   onPlacement?: (placement: Placement) => void
   /** An instance failed to stop or start; the agent keeps going. */
@@ -131,6 +133,7 @@ export class WorkloadAgent {
           return
         }
         init.runner.start(command.key, spec, command.index, command.epoch)
+        init.onStarted?.(spec, command.index, command.epoch)
         return
       }
       case 'prepare': {

@@ -5,8 +5,10 @@ import {
 import type { DesiredStateChange, DesiredStateStore } from '../desired-state/index.js'
 import type { DreamHost } from '../host/libp2p-host.js'
 import { LeaseHost } from '../leases/lease-host.js'
+import { StateService } from '../state-transfer/index.js'
 import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
 import { InstanceBoard, type PlacedInstance } from './instance-board.js'
+import { StateMover } from './state-mover.js'
 import { SupervisorRunner } from './supervisor-runner.js'
 import { WorkloadAgent } from './workload-agent.js'
 
@@ -47,6 +49,9 @@ export class WorkloadsService {
   private leases: LeaseHost | undefined
   private leasesStarting: Promise<void> | undefined
   private lastPlacement: Placement | undefined
+  private stateService: StateService | undefined
+  /** Where slots' state is, and bringing it over before a slot starts. */
+  mover: StateMover | undefined
   private stopped = false
 
   constructor (private readonly init: WorkloadsServiceInit) {}
@@ -61,6 +66,20 @@ export class WorkloadsService {
         if (event.type === 'leftover-reaped') this.init.warn(`killed an instance left by an earlier run of this agent: ${JSON.stringify(event.leftover)}`)
         this.report()
       }
+    })
+    const stateService = this.stateService = new StateService({
+      node: node.host,
+      dataDir: node.dataDir,
+      isRunning: workload => supervisor.snapshot().some(s => s.workload === workload && OCCUPYING.has(s.state)),
+      onDrop: reason => { this.init.onDrop(reason) }
+    })
+    await stateService.start()
+    const mover = this.mover = new StateMover({
+      selfId: node.selfId,
+      store: node.store,
+      state: stateService,
+      isLive: id => this.nodes().some(n => n.id === id),
+      warn: this.init.warn
     })
     const runner = this.runner = new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) })
     this.board = new InstanceBoard({
@@ -78,6 +97,10 @@ export class WorkloadsService {
       current: () => this.current(),
       leases: { acquire: key => { this.leases?.acquire(key) }, release: key => { this.leases?.release(key) } },
       runner,
+      moves: () => node.store.moves().map(m => ({ workload: m.workload, index: m.index, to: m.to })),
+      scale: () => [...node.store.scale()].map(([workload, r]) => ({ workload, instances: r.instances })),
+      prepare: async (command, spec) => await mover.prepare(command, spec),
+      onStarted: (spec, index, epoch) => { mover.started(spec, index, epoch) },
       onPlacement: p => { this.lastPlacement = p },
       onError: (key, err) => { this.init.warn(`${key}: ${err.message}`) }
     })
@@ -127,6 +150,7 @@ export class WorkloadsService {
     await this.leasesStarting?.catch(() => {})
     await this.leases?.stop()
     this.board?.stop()
+    await this.stateService?.stop()
     // Instances stop with the agent: their leases lapse, and the next holder waits for that.
     await this.supervisor?.close()
   }
@@ -170,13 +194,14 @@ export class WorkloadsService {
   private nodes (): PlacementNode[] {
     const node = this.init.node
     const out: PlacementNode[] = []
+    const drains = node.store.drains()
     for (const m of [node.self(), ...node.members()]) {
       if (m.state !== 'alive' && m.state !== 'suspect') continue
       if (node.store.isDenied(m.id)) continue
       const r = node.resourcesOf(m)
       // A member whose first resource record has not arrived offers nothing yet; it soon will.
       const capacity = r === undefined ? { cpuMillis: 0, memoryBytes: 0 } : { cpuMillis: r.cpuCount * 1000, memoryBytes: r.memTotalBytes ?? 0 }
-      out.push({ id: m.id, name: m.meta.name, role: m.meta.role, tags: m.meta.tags, capacity })
+      out.push({ id: m.id, name: m.meta.name, role: m.meta.role, tags: m.meta.tags, capacity, ...(drains.has(m.id) ? { draining: true } : {}) })
     }
     return out
   }

@@ -5,6 +5,7 @@ import { MAX_REQUEST_BODY_BYTES } from './constants.js'
 import { EventStream } from './event-stream.js'
 import type { RequestGuard } from './guard.js'
 import type { ApiMetrics } from './metrics.js'
+import { drainMember, inspectWorkload, moveWorkload, scaleWorkload } from './operations-routes.js'
 import { failure, readBody, sendJson, sendText, type Failure } from './reply.js'
 import { resolveMember } from './resolve-member.js'
 import type { ApiErrorBody, ApiSource, MemberJson } from './types.js'
@@ -46,6 +47,10 @@ const ROUTES: Route[] = [
   { template: '/v1/workloads', pattern: /^\/v1\/workloads$/, method: 'GET', handle: (ctx, _req, res) => { listWorkloads(ctx, res) } },
   { template: '/v1/workloads', pattern: /^\/v1\/workloads$/, method: 'POST', handle: runWorkload },
   { template: '/v1/workloads/:name/stop', pattern: /^\/v1\/workloads\/([^/]+)\/stop$/, method: 'POST', handle: stopWorkload },
+  { template: '/v1/workloads/:name', pattern: /^\/v1\/workloads\/([^/]+)$/, method: 'GET', handle: inspectWorkload },
+  { template: '/v1/workloads/:name/move', pattern: /^\/v1\/workloads\/([^/]+)\/move$/, method: 'POST', handle: moveWorkload },
+  { template: '/v1/workloads/:name/scale', pattern: /^\/v1\/workloads\/([^/]+)\/scale$/, method: 'POST', handle: scaleWorkload },
+  { template: '/v1/members/:id/drain', pattern: /^\/v1\/members\/([^/]+)\/drain$/, method: 'POST', handle: drainMember },
   { template: '/metrics', pattern: /^\/metrics$/, method: 'GET', handle: metrics }
 ]
 
@@ -68,7 +73,7 @@ async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessag
   }
   const matches = ROUTES.map(route => ({ route, match: route.pattern.exec(pathname) })).filter(m => m.match !== null)
   if (matches.length === 0) {
-    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave, /v1/members/:id/revoke; GET and POST /v1/workloads, POST /v1/workloads/:name/stop)`))
+    return fail(ctx, res, UNKNOWN_ROUTE, failure(404, 'unknown-route', `no such endpoint: ${pathname} (see GET /v1/self, /v1/members, /v1/members/:id, /v1/events, /metrics; POST /v1/leave, /v1/members/:id/revoke; GET and POST /v1/workloads, POST /v1/workloads/:name/stop, /move, /scale; GET /v1/workloads/:name; POST /v1/members/:id/drain)`))
   }
   const template = matches[0].route.template
   const denied = guard(req)
@@ -94,7 +99,7 @@ async function handle (ctx: ApiContext, guard: RequestGuard, req: IncomingMessag
 }
 
 /** A path parameter, percent-decoded; undefined (answered 400) when the encoding is broken. */
-function pathParam (ctx: ApiContext, res: ServerResponse, route: string, raw: string, what: string): string | undefined {
+export function pathParam (ctx: ApiContext, res: ServerResponse, route: string, raw: string, what: string): string | undefined {
   try {
     return decodeURIComponent(raw)
   } catch {
@@ -104,7 +109,7 @@ function pathParam (ctx: ApiContext, res: ServerResponse, route: string, raw: st
 }
 
 /** 409 for a name several members share: reported with the candidates, never guessed. */
-function ambiguousName (wanted: string, candidates: readonly MemberJson[]): Failure {
+export function ambiguousName (wanted: string, candidates: readonly MemberJson[]): Failure {
   const listed = candidates.map(m => `${m.id} (${m.state})`).join(', ')
   const body: ApiErrorBody = {
     error: `the name ${JSON.stringify(wanted)} is shared by ${candidates.length} members: ${listed}; use a peer id`,
@@ -114,7 +119,7 @@ function ambiguousName (wanted: string, candidates: readonly MemberJson[]): Fail
   return { status: 409, body }
 }
 
-function unknownMember (wanted: string): Failure {
+export function unknownMember (wanted: string): Failure {
   return failure(404, 'unknown-member', `no member has the peer id or name ${JSON.stringify(wanted)}`)
 }
 
@@ -159,7 +164,7 @@ function isPeerId (text: string): boolean {
   }
 }
 
-const WORKLOADS_OFF = failure(409, 'workloads-off', 'this node does not run workloads (started without them)')
+export const WORKLOADS_OFF = failure(409, 'workloads-off', 'this node does not run workloads (started without them)')
 
 function listWorkloads (ctx: ApiContext, res: ServerResponse): void {
   const workloads = ctx.source.workloads?.()
@@ -229,12 +234,12 @@ async function metrics (ctx: ApiContext, _req: IncomingMessage, res: ServerRespo
   sendText(res, 200, ctx.registry.contentType, text)
 }
 
-function ok (ctx: ApiContext, res: ServerResponse, route: string, value: unknown): void {
+export function ok (ctx: ApiContext, res: ServerResponse, route: string, value: unknown): void {
   ctx.metrics.requests.inc({ route, status: '200' })
   sendJson(res, 200, value)
 }
 
-function fail (ctx: ApiContext, res: ServerResponse, route: string, f: Failure): void {
+export function fail (ctx: ApiContext, res: ServerResponse, route: string, f: Failure): void {
   ctx.metrics.requests.inc({ route, status: String(f.status) })
   sendJson(res, f.status, f.body, f.headers)
 }

@@ -69,6 +69,14 @@ export interface ApiSource {
   run?: (spec: unknown) => Promise<{ ok: true, value: { name: string, voters: string[] } } | { ok: false, problems: string[] }>
   /** Removes a workload from the desired state; false when there is none of that name. */
   stopWorkload?: (name: string) => Promise<boolean>
+  /** Marks a member (by peer id) as draining, or not (`on` false). */
+  drain?: (peerId: string, on: boolean) => Promise<void>
+  /** Asks slot `index` of a workload to run on `to` (a peer id); `fresh` lets it start without its old state. */
+  move?: (workload: string, index: number, to: string, fresh: boolean) => Promise<void>
+  /** Sets the instance count of a cluster-aware workload. */
+  scale?: (workload: string, instances: number) => Promise<void>
+  /** Everything about one workload, or undefined when there is none of that name. */
+  inspect?: (workload: string) => Promise<WorkloadDetailJson | undefined>
 }
 
 /** One workload as `ps --json` prints it. */
@@ -80,6 +88,29 @@ export interface WorkloadJson {
   pending: Array<{ index: number, reason: string, detail: string }>
   /** What is wrong with a spec that fails validation (it is not placed). */
   problems?: string[]
+}
+
+/** `inspect --json`: one workload in full. */
+export interface WorkloadDetailJson extends WorkloadJson {
+  /** The spec as stored (validated specs have every default filled in). */
+  spec: unknown
+  /** Every slot as this node's last placement computed it. */
+  slots: unknown[]
+  /** Standing move requests of its slots. */
+  moves: Array<{ index: number, to: string, toName: string, fresh: boolean }>
+  /** The instance count set by `scale`, if any. */
+  scale: number | null
+  /** Which node holds the newest copy of slot 0's state, and as of which epoch (null without a state dir or before a first start). */
+  stateHome: { node: string, nodeName: string, epoch: number } | null
+  /** The sha256 of the archive of that copy (asked of its node), or null when unknown. */
+  stateChecksum: string | null
+  stateBytes: number | null
+  /** Why the checksum could not be had, when it could not. */
+  stateChecksumError?: string
+  /** The last transfer of its state onto THIS node. */
+  lastTransfer: { from: string, bytes: number, sha256: string, ms: number, epoch: number, atMs: number } | null
+  /** Slots that wait for their state, with why. */
+  waitingForState: Array<{ index: number, why: string }>
 }
 
 /** The body of every error answer: `code` is stable for programs, `error` is written for people. */

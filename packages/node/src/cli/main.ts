@@ -11,9 +11,13 @@ import { revoke } from './commands/revoke/index.js'
 import { run } from './commands/run/index.js'
 import { ps } from './commands/ps/index.js'
 import { stop } from './commands/stop/index.js'
+import { scale } from './commands/scale/index.js'
+import { move } from './commands/move/index.js'
+import { drain } from './commands/drain/index.js'
+import { inspect } from './commands/inspect/index.js'
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, run, ps, stop, revoke]
+export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, run, ps, inspect, stop, scale, move, drain, revoke]
 
 const OVERVIEW = `dreammesh: a home or office cluster of equal peers, with no central controller.
 

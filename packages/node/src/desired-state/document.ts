@@ -12,6 +12,7 @@ import { MAX_DENY_REASON_BYTES, MAX_SPEC_DEPTH, MAX_VOTERS, MAX_WORKLOAD_NAME_BY
  * - `workloads`: workload name -> spec, a plain JSON object, replaced whole.
  * - `cluster`: `voters` -> `VotersRecord`, replaced whole.
  * - `denied`: peer id -> `DenyRecord`.
+ * - `drains`, `moves`, `scale`, `stateHomes`: operations on workloads (operations.ts).
  * - `screens`, `power`: reserved for screen layouts and power policy, with the same per-key rule.
  *
  * Every member may write anything Yjs can encode, so a read never trusts a value's shape: entries that are
@@ -23,6 +24,14 @@ export const ROOT = {
   workloads: 'workloads',
   cluster: 'cluster',
   denied: 'denied',
+  /** Node peer id -> `DrainRecord`: nodes being emptied. */
+  drains: 'drains',
+  /** `<workload>/<index>` -> `MoveRecord`: where a user asked a slot to run. */
+  moves: 'moves',
+  /** Workload name -> `ScaleRecord`: instance counts of cluster-aware workloads. */
+  scale: 'scale',
+  /** `<workload>/<index>|<peer id>` -> `StateHomeRecord`: which node's copy of a slot's state is newest. */
+  stateHomes: 'stateHomes',
   /** Reserved: screen layouts (the display issue). */
   screens: 'screens',
   /** Reserved: power policy (the power issue). */
@@ -189,7 +198,7 @@ function isVotersRecord (value: unknown): value is VotersRecord {
     isPeerId(v.by) && typeof v.atMs === 'number' && Number.isFinite(v.atMs)
 }
 
-function isPeerId (value: unknown): value is string {
+export function isPeerId (value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 128) return false
   try {
     peerIdFromString(value)
@@ -199,7 +208,7 @@ function isPeerId (value: unknown): value is string {
   }
 }
 
-function isPlainObject (value: unknown): value is Record<string, unknown> {
+export function isPlainObject (value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value) as unknown
   return proto === Object.prototype || proto === null

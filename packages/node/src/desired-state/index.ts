@@ -9,6 +9,10 @@ export {
 } from './document.js'
 export { DesiredStateFileError } from './record-file.js'
 export {
+  MAX_SCALE_INSTANCES, MAX_SLOT_INDEX,
+  type DrainRecord, type MoveRecord, type ScaleRecord, type StateHomeRecord
+} from './operations.js'
+export {
   DesiredStateStore,
   type DesiredStateChange, type DesiredStateStoreEvents, type DesiredStateStoreOptions, type DesiredStateStoreStats,
   type DesiredStateUpdate, type DesiredStateView, type RemoteApplyResult, type RemoteRefusal, type UpdateOrigin

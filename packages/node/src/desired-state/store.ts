@@ -13,6 +13,10 @@ import {
   type DenyRecord, type EditRefusal, type JsonObject, type VotersRecord
 } from './document.js'
 import {
+  checkInstances, checkSlot, countMalformedOperations, readDrains, readMoves, readScale, readStateHomes, slotRecordKey, stateHomeKey,
+  type DrainRecord, type MoveRecord, type ScaleRecord, type StateHomeRecord
+} from './operations.js'
+import {
   concat, DesiredStateFileError, encodeRecord, parseRecords, readOptionalFile, SNAPSHOT_MAGIC, UpdateLog, writeSnapshot
 } from './record-file.js'
 
@@ -256,7 +260,7 @@ export class DesiredStateStore extends TypedEventEmitter<DesiredStateStoreEvents
 
   /** Entries that typed reads skip because a member wrote them in a shape this version does not know. */
   malformedEntries (): number {
-    return countMalformed(this.doc)
+    return countMalformed(this.doc) + countMalformedOperations(this.doc)
   }
 
   /** The typed fields as plain data. */
@@ -317,6 +321,74 @@ export class DesiredStateStore extends TypedEventEmitter<DesiredStateStoreEvents
       if (map.has(peer)) map.delete(peer)
     })
   }
+
+  /** Marks `peer` as draining (`on`) or not. Placement moves everything off a draining node. */
+  async setDrain (peer: string, on: boolean): Promise<void> {
+    this.refuseUnless(() => { checkPeerId(peer) })
+    const record: DrainRecord = { by: this.options.editor, atMs: this.nowMs() }
+    await this.edit(on ? JSON.stringify(record).length + peer.length : 0, () => {
+      const map = this.doc.getMap(ROOT.drains)
+      if (on) map.set(peer, record)
+      else if (map.has(peer)) map.delete(peer)
+    })
+  }
+
+  /**
+   * Asks for slot `index` of `workload` to run on `to` (a peer id), or withdraws that (`to` undefined).
+   * `fresh`: start it there without its old state.
+   */
+  async setMove (workload: string, index: number, to: string | undefined, fresh = false): Promise<void> {
+    this.refuseUnless(() => { checkSlot(workload, index); if (to !== undefined) checkPeerId(to) })
+    const key = slotRecordKey(workload, index)
+    const record = to === undefined ? undefined : { workload, index, to, fresh, by: this.options.editor, atMs: this.nowMs() }
+    await this.edit(record === undefined ? 0 : JSON.stringify(record).length + key.length, () => {
+      const map = this.doc.getMap(ROOT.moves)
+      if (record !== undefined) map.set(key, record)
+      else if (map.has(key)) map.delete(key)
+    })
+  }
+
+  /** Sets how many instances cluster-aware `workload` runs, or withdraws it (`instances` undefined). */
+  async setScale (workload: string, instances: number | undefined): Promise<void> {
+    this.refuseUnless(() => { checkSlot(workload, 0); if (instances !== undefined) checkInstances(instances) })
+    const record = instances === undefined ? undefined : { instances, by: this.options.editor, atMs: this.nowMs() }
+    await this.edit(record === undefined ? 0 : 64 + workload.length, () => {
+      const map = this.doc.getMap(ROOT.scale)
+      if (record !== undefined) map.set(workload, record)
+      else if (map.has(workload)) map.delete(workload)
+    })
+  }
+
+  /**
+   * Records that this node's copy of slot (workload, index) is current as of lease `epoch` (an instance
+   * started here under it). Only this node writes its own key.
+   */
+  async recordStateHome (workload: string, index: number, epoch: number): Promise<void> {
+    const node = this.options.editor
+    this.refuseUnless(() => { checkSlot(workload, index) })
+    const key = stateHomeKey(workload, index, node)
+    const record = { workload, index, node, epoch, by: node, atMs: this.nowMs() }
+    await this.edit(JSON.stringify(record).length + key.length, () => { this.doc.getMap(ROOT.stateHomes).set(key, record) })
+  }
+
+  /**
+   * Withdraws the moves and the scale of a workload that was stopped. Where its state lives is kept: the
+   * data stays on that node's disk, and a later `run` of the same name finds it again.
+   */
+  async clearOperations (workload: string): Promise<void> {
+    await this.edit(0, () => {
+      const moves = this.doc.getMap(ROOT.moves)
+      for (const key of [...moves.keys()]) if (key.startsWith(`${workload}/`)) moves.delete(key)
+      const scale = this.doc.getMap(ROOT.scale)
+      if (scale.has(workload)) scale.delete(workload)
+    })
+  }
+
+  drains (): Map<string, DrainRecord> { return readDrains(this.doc) }
+  moves (): MoveRecord[] { return readMoves(this.doc) }
+  scale (): Map<string, ScaleRecord> { return readScale(this.doc) }
+  /** Every node's copy of a slot's state, newest first. */
+  stateHomes (workload: string, index: number): StateHomeRecord[] { return readStateHomes(this.doc, workload, index) }
 
   // ---- replication (used by DesiredStateSync) ----
 

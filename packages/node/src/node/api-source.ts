@@ -3,6 +3,7 @@ import type { ApiEvent, ApiSource, MemberJson, WorkloadJson } from '../api/types
 import type { JsonObject } from '../desired-state/index.js'
 import type { DreamNode } from './dream-node.js'
 import type { DreamNodeEvents } from './events.js'
+import { inspectWorkload } from './inspect-workload.js'
 import { memberJson } from './member-json.js'
 
 /** The node events `/v1/events` streams. */
@@ -18,12 +19,21 @@ export class NodeApiSource implements ApiSource {
   workloads?: () => WorkloadJson[]
   run?: ApiSource['run']
   stopWorkload?: (name: string) => Promise<boolean>
+  drain?: ApiSource['drain']
+  move?: ApiSource['move']
+  scale?: ApiSource['scale']
+  inspect?: ApiSource['inspect']
 
   constructor (private readonly node: DreamNode, private readonly onLeave: () => Promise<void>) {
     if (node.workloads !== undefined) {
       this.workloads = () => this.listWorkloads()
       this.run = async (spec) => await this.runWorkload(spec)
       this.stopWorkload = async (name) => await this.removeWorkload(name)
+      const store = node.desiredState
+      this.drain = async (peerId, on) => { await store.setDrain(peerId, on) }
+      this.move = async (workload, index, to, fresh) => { await store.setMove(workload, index, to, fresh) }
+      this.scale = async (workload, instances) => { await store.setScale(workload, instances) }
+      this.inspect = async (workload) => await inspectWorkload(node, this.listWorkloads().find(w => w.name === workload))
     }
   }
 
@@ -102,6 +112,7 @@ export class NodeApiSource implements ApiSource {
     const store = this.node.desiredState
     if (store.workload(name) === undefined) return false
     await store.removeWorkload(name)
+    await store.clearOperations(name)
     return true
   }
 
