@@ -114,3 +114,5 @@ export { WorkloadsService, type WorkloadsNode, type WorkloadsServiceInit } from 
 export { InstanceBoard, INSTANCES_TOPIC, type PlacedInstance } from './agent/instance-board.js'
 export { LeaseHost, LEASE_PROTOCOLS, type LeaseHostInit } from './leases/lease-host.js'
 export type { WorkloadJson } from './api/types.js'
+export { ClusterInstance, NotAnInstanceError, type InstancePeer } from './sdk/index.js'
+export type { WorkloadDetailJson } from './api/types.js'

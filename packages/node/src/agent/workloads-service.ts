@@ -1,9 +1,11 @@
 import {
-  leaseConfig, validateWorkloadSpec,
+  leaseConfig, place, validateWorkloadSpec,
   type Assignment, type LeaseConfig, type MemberView, type NodeId, type Placement, type PlacementNode, type ResourceRecord, type WorkloadSpec
 } from '@dreammesh/protocols'
 import type { DesiredStateChange, DesiredStateStore } from '../desired-state/index.js'
 import type { DreamHost } from '../host/libp2p-host.js'
+import { join } from 'node:path'
+import { API_SOCKET_FILE } from '../api/constants.js'
 import { LeaseHost } from '../leases/lease-host.js'
 import { StateService } from '../state-transfer/index.js'
 import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
@@ -62,6 +64,8 @@ export class WorkloadsService {
     const supervisor = this.supervisor = await createWorkloadSupervisor({
       agentId: node.selfId,
       dataDir: node.dataDir,
+      // The SDK finds its node here (packages/node/src/sdk). An isolated instance does not see the data dir.
+      instanceEnv: { DREAMMESH_API_SOCKET: join(node.dataDir, API_SOCKET_FILE), DREAMMESH_NODE: node.selfId },
       onEvent: event => {
         if (event.type === 'leftover-reaped') this.init.warn(`killed an instance left by an earlier run of this agent: ${JSON.stringify(event.leftover)}`)
         this.report()
@@ -126,6 +130,17 @@ export class WorkloadsService {
   /** Every instance in the cluster, as the board knows it. */
   instances (): PlacedInstance[] {
     return this.board?.all() ?? []
+  }
+
+  /**
+   * Where slot (workload, index) would go if `node` were drained: the target of an instance's `leave()`
+   * (the SDK). Undefined when no other node can take it.
+   */
+  elsewhere (workload: string, index: number, node: NodeId): NodeId | undefined {
+    const nodes = this.nodes().map(n => n.id === node ? { ...n, draining: true } : n)
+    const placement = place({ specs: this.specs(), nodes, current: this.current(), scale: [...this.init.node.store.scale()].map(([w, r]) => ({ workload: w, instances: r.instances })) })
+    const slot = placement.slots.find(s => s.workload === workload && s.index === index)
+    return slot?.status === 'placed' && slot.node !== node ? slot.node : undefined
   }
 
   /** The placement this node computed last. */

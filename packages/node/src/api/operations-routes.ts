@@ -90,3 +90,18 @@ export async function inspectWorkload (ctx: ApiContext, _req: IncomingMessage, r
   if (detail === undefined) return fail(ctx, res, route, failure(404, 'unknown-workload', `no workload is called ${JSON.stringify(name)}`))
   ok(ctx, res, route, detail)
 }
+
+export async function leaveSlot (ctx: ApiContext, _req: IncomingMessage, res: ServerResponse, [raw]: string[], body: Buffer): Promise<void> {
+  const route = '/v1/workloads/:name/leave'
+  const name = pathParam(ctx, res, route, raw, 'workload')
+  if (name === undefined) return
+  if (ctx.source.leaveSlot === undefined) return fail(ctx, res, route, WORKLOADS_OFF)
+  const b = jsonBody(ctx, res, route, body)
+  if (b === undefined || !knownWorkload(ctx, res, route, name)) return
+  if (!Number.isInteger(b.index) || (b.index as number) < 0) return fail(ctx, res, route, failure(400, 'bad-body', 'the body is { "index": I, "node"?: NAME or peer id }'))
+  const node = member(ctx, res, route, typeof b.node === 'string' ? b.node : ctx.source.self().id)
+  if (node === undefined) return
+  const to = await ctx.source.leaveSlot(name, b.index as number, node)
+  if (to === undefined) return fail(ctx, res, route, failure(409, 'nowhere-else', `no other node can run ${name}#${String(b.index)} now; it stays where it is`))
+  ok(ctx, res, route, { workload: name, index: b.index, from: node, to })
+}

@@ -5,7 +5,7 @@ import { MAX_REQUEST_BODY_BYTES } from './constants.js'
 import { EventStream } from './event-stream.js'
 import type { RequestGuard } from './guard.js'
 import type { ApiMetrics } from './metrics.js'
-import { drainMember, inspectWorkload, moveWorkload, scaleWorkload } from './operations-routes.js'
+import { drainMember, inspectWorkload, leaveSlot, moveWorkload, scaleWorkload } from './operations-routes.js'
 import { failure, readBody, sendJson, sendText, type Failure } from './reply.js'
 import { resolveMember } from './resolve-member.js'
 import type { ApiErrorBody, ApiSource, MemberJson } from './types.js'
@@ -49,6 +49,7 @@ const ROUTES: Route[] = [
   { template: '/v1/workloads/:name/stop', pattern: /^\/v1\/workloads\/([^/]+)\/stop$/, method: 'POST', handle: stopWorkload },
   { template: '/v1/workloads/:name', pattern: /^\/v1\/workloads\/([^/]+)$/, method: 'GET', handle: inspectWorkload },
   { template: '/v1/workloads/:name/move', pattern: /^\/v1\/workloads\/([^/]+)\/move$/, method: 'POST', handle: moveWorkload },
+  { template: '/v1/workloads/:name/leave', pattern: /^\/v1\/workloads\/([^/]+)\/leave$/, method: 'POST', handle: leaveSlot },
   { template: '/v1/workloads/:name/scale', pattern: /^\/v1\/workloads\/([^/]+)\/scale$/, method: 'POST', handle: scaleWorkload },
   { template: '/v1/members/:id/drain', pattern: /^\/v1\/members\/([^/]+)\/drain$/, method: 'POST', handle: drainMember },
   { template: '/metrics', pattern: /^\/metrics$/, method: 'GET', handle: metrics }

@@ -75,6 +75,8 @@ export interface ApiSource {
   move?: (workload: string, index: number, to: string, fresh: boolean) => Promise<void>
   /** Sets the instance count of a cluster-aware workload. */
   scale?: (workload: string, instances: number) => Promise<void>
+  /** Re-places slot `index` of a workload off `node` (an instance's `leave()`); resolves where it goes, or undefined when nowhere. */
+  leaveSlot?: (workload: string, index: number, node: string) => Promise<string | undefined>
   /** Everything about one workload, or undefined when there is none of that name. */
   inspect?: (workload: string) => Promise<WorkloadDetailJson | undefined>
 }

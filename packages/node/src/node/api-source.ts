@@ -23,6 +23,7 @@ export class NodeApiSource implements ApiSource {
   move?: ApiSource['move']
   scale?: ApiSource['scale']
   inspect?: ApiSource['inspect']
+  leaveSlot?: ApiSource['leaveSlot']
 
   constructor (private readonly node: DreamNode, private readonly onLeave: () => Promise<void>) {
     if (node.workloads !== undefined) {
@@ -33,6 +34,11 @@ export class NodeApiSource implements ApiSource {
       this.drain = async (peerId, on) => { await store.setDrain(peerId, on) }
       this.move = async (workload, index, to, fresh) => { await store.setMove(workload, index, to, fresh) }
       this.scale = async (workload, instances) => { await store.setScale(workload, instances) }
+      this.leaveSlot = async (workload, index, from) => {
+        const to = node.workloads?.elsewhere(workload, index, from)
+        if (to !== undefined) await store.setMove(workload, index, to)
+        return to
+      }
       this.inspect = async (workload) => await inspectWorkload(node, this.listWorkloads().find(w => w.name === workload))
     }
   }

@@ -45,6 +45,8 @@ export interface InstanceContext {
   logMaxBytes: number
   stopGraceMs: number
   killMarginMs: number
+  /** The agent's environment for every instance (SDK variables). */
+  instanceEnv?: Record<string, string>
   onEvent: (event: WorkloadEvent) => void
 }
 
@@ -357,6 +359,7 @@ export class Instance {
     return {
       PATH: process.env.PATH ?? DEFAULT_PATH,
       ...spec.env,
+      ...this.ctx.instanceEnv,
       DREAMMESH_WORKLOAD: spec.workload,
       DREAMMESH_INSTANCE: String(spec.index),
       DREAMMESH_EPOCH: String(spec.epoch),

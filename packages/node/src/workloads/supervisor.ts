@@ -32,6 +32,8 @@ export interface SupervisorInit {
   killMarginMs?: number
   /** Receives every event, from the reaping of leftovers on. */
   onEvent?: (event: WorkloadEvent) => void
+  /** Environment every instance gets from the agent (the SDK's way back to its node), below the DREAMMESH_ names. */
+  instanceEnv?: Record<string, string>
 }
 
 /** What this host can do for workloads: for the log, the status page and placement. */
@@ -105,6 +107,7 @@ export class WorkloadSupervisor {
       logMaxBytes: this.init.logMaxBytes ?? LOG_MAX_BYTES,
       stopGraceMs: this.init.stopGraceMs ?? STOP_GRACE_MS,
       killMarginMs: this.init.killMarginMs ?? KILL_MARGIN_MS,
+      instanceEnv: this.init.instanceEnv ?? {},
       onEvent: (event) => this.emit(event)
     })
     this.instances.set(key, instance)
