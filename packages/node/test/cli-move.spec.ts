@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ApiClient } from '../src/api/client.js'
 import { CliProcesses, stackLines, type CliResult, type Daemon } from './support/cli-process.js'
 import { pollUntil } from './support/poll.js'
 
@@ -20,7 +21,7 @@ type Name = typeof NAMES[number]
 
 interface Instance { node: string, state: string, pid: number | null, epoch: number }
 interface PsJson { name: string, instances: Instance[] }
-interface Inspect { stateChecksum: string | null, stateHome: { nodeName: string, epoch: number } | null, moves: Array<{ toName: string }> }
+interface Inspect { lastTransfer: { snapshotAgeMs?: number } | null, stateChecksum: string | null, stateHome: { nodeName: string, epoch: number } | null, moves: Array<{ toName: string }> }
 
 /** Writes 200 kB of random state once, then serves nothing and sleeps: a program that knows nothing of clusters. */
 const APP = ['/bin/sh', '-c', '[ -f "$DREAMMESH_STATE_DIR/blob" ] || head -c 200000 /dev/urandom > "$DREAMMESH_STATE_DIR/blob"; exec sleep 600']
@@ -39,9 +40,9 @@ describe('cli: move with state, inspect and drain on three `dreammesh up` proces
     return result
   }
   const ps = async (on: Name): Promise<PsJson[]> => JSON.parse((await runOk(['ps', '--json', '--data-dir', dirs[on]])).stdout) as PsJson[]
-  const inspect = async (on: Name): Promise<Inspect> => JSON.parse((await runOk(['inspect', 'notes', '--json', '--data-dir', dirs[on]])).stdout) as Inspect
-  const running = async (on: Name): Promise<Instance | undefined> => (await ps(on)).find(w => w.name === 'notes')?.instances.find(i => i.state === 'running')
-  const blobSum = (node: string): string => createHash('sha256').update(readFileSync(join(dirs[node as Name], 'state', 'notes', 'blob'))).digest('hex')
+  const inspect = async (on: Name, name = 'notes'): Promise<Inspect> => JSON.parse((await runOk(['inspect', name, '--json', '--data-dir', dirs[on]])).stdout) as Inspect
+  const running = async (on: Name, name = 'notes'): Promise<Instance | undefined> => (await ps(on)).find(w => w.name === name)?.instances.find(i => i.state === 'running')
+  const blobSum = (node: string, name = 'notes'): string => createHash('sha256').update(readFileSync(join(dirs[node as Name], 'state', name, 'blob'))).digest('hex')
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip()
@@ -122,4 +123,22 @@ describe('cli: move with state, inspect and drain on three `dreammesh up` proces
     assert.match(scale.stderr, /only cluster-aware workloads scale/)
     for (const r of [unknownNode, unknownWorkload, missing, scale]) assert.deepEqual(stackLines(r.stderr), [])
   })
+  it('--replicate-state: standbys keep snapshots; when the node holding the state dies, it restarts elsewhere from the newest one and reports its age', async () => {
+    await ApiClient.forDataDir(dirs.alpha).post('/v1/workloads', { name: 'journal', kind: 'service', stateDir: 'journal', replicateStateEveryMs: 1_000, command: APP[0], args: APP.slice(1) })
+    let first: Instance | undefined
+    await pollUntil(() => 'journal runs', async () => (first = await running('alpha', 'journal')) !== undefined, 30_000)
+    const victim = first!.node as Name
+    await pollUntil(() => 'the state is written', async () => existsSync(join(dirs[victim], 'state', 'journal', 'blob')), 10_000)
+    const sum = blobSum(victim, 'journal')
+    const standbys = NAMES.filter(n => n !== victim)
+    await pollUntil(() => 'both standbys keep a snapshot', async () => standbys.every(n => existsSync(join(dirs[n], 'snapshots', 'journal.json'))), 20_000)
+    daemons.find(d => d.dataDir === dirs[victim])!.child.kill('SIGKILL')
+    let now: Instance | undefined
+    await pollUntil(() => 'journal runs on a standby', async () => (now = await running(standbys[0], 'journal')) !== undefined && now.node !== victim, 40_000)
+    assert.equal(blobSum(now!.node, 'journal'), sum, 'the snapshot held the same bytes')
+    const detail = await inspect(now!.node as Name, 'journal')
+    assert.ok(typeof detail.lastTransfer?.snapshotAgeMs === 'number', `the age of the snapshot is reported: ${JSON.stringify(detail.lastTransfer)}`)
+    assert.ok(detail.lastTransfer.snapshotAgeMs < 60_000)
+  })
+
 })

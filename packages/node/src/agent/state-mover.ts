@@ -4,6 +4,8 @@ import type { StateService, TransferResult } from '../state-transfer/index.js'
 
 /** The last state transfer of a workload onto this node, for `move` and `inspect`. */
 export interface TransferRecord extends TransferResult {
+  /** Started from a standby's snapshot (the newest copy was out of reach); `ageMs` is how old it was. */
+  fromSnapshot?: { ageMs: number, takenAtMs: number }
   workload: string
   index: number
   epoch: number
@@ -17,6 +19,8 @@ export interface StateMoverInit {
   state: StateService
   /** Whether `id` is a live member (alive or suspect) this node can reach. */
   isLive: (id: NodeId) => boolean
+  /** Live members, this node included (where standby snapshots may be). */
+  liveNodes: () => NodeId[]
   warn: (message: string) => void
 }
 
@@ -44,17 +48,49 @@ export class StateMover {
       this.waiting.delete(key)
       return true
     }
-    if (!this.init.isLive(source)) {
-      this.wait(key, `its newest state is on ${source}, which is not reachable: it starts when that node returns (or after \`dreammesh move ${workload} --fresh\`)`)
-      return false
+    let why: string
+    if (this.init.isLive(source)) {
+      try {
+        const result = await this.init.state.fetch(source, workload)
+        this.transfers.set(workload, { ...result, workload, index, epoch, atMs: Date.now() })
+        this.waiting.delete(key)
+        return true
+      } catch (err) {
+        why = `fetching its state from ${source} failed: ${(err as Error).message}`
+      }
+    } else {
+      why = `its newest state is on ${source}, which is not reachable`
     }
+    if (spec.replicateStateEveryMs !== undefined && await this.fromSnapshot(workload, index, epoch)) return true
+    this.wait(key, `${why}: it starts when that node returns (or after \`dreammesh move ${workload} --to NODE --fresh\`)`)
+    return false
+  }
+
+  /** Restores the newest standby snapshot of `workload` found on a live node; false when there is none. */
+  private async fromSnapshot (workload: string, index: number, epoch: number): Promise<boolean> {
+    const found = await Promise.all(this.init.liveNodes().map(async node => {
+      try {
+        const meta = await this.init.state.snapshotInfo(node, workload)
+        return meta === undefined ? undefined : { node, meta }
+      } catch {
+        return undefined
+      }
+    }))
+    const newest = found.filter(f => f !== undefined).sort((a, b) => b.meta.epoch - a.meta.epoch || b.meta.takenAtMs - a.meta.takenAtMs)[0]
+    if (newest === undefined) return false
     try {
-      const result = await this.init.state.fetch(source, workload)
-      this.transfers.set(workload, { ...result, workload, index, epoch, atMs: Date.now() })
-      this.waiting.delete(key)
+      const started = performance.now()
+      const meta = await this.init.state.restoreSnapshot(newest.node, workload)
+      const ageMs = Math.max(0, Date.now() - meta.takenAtMs)
+      this.transfers.set(workload, {
+        from: newest.node, bytes: meta.bytes, sha256: meta.sha256, ms: Math.round(performance.now() - started),
+        fromSnapshot: { ageMs, takenAtMs: meta.takenAtMs }, workload, index, epoch, atMs: Date.now()
+      })
+      this.waiting.delete(`${workload}/${index}`)
+      this.init.warn(`${workload}#${index}: its newest state was out of reach; started from a snapshot ${(ageMs / 1000).toFixed(1)} s old (kept by ${newest.node}, taken from ${meta.from})`)
       return true
     } catch (err) {
-      this.wait(key, `fetching its state from ${source} failed: ${(err as Error).message}`)
+      this.init.warn(`${workload}#${index}: restoring the snapshot kept by ${newest.node} failed: ${(err as Error).message}`)
       return false
     }
   }

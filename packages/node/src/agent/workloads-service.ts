@@ -11,6 +11,7 @@ import { StateService } from '../state-transfer/index.js'
 import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
 import { InstanceBoard, type PlacedInstance } from './instance-board.js'
 import { StateMover } from './state-mover.js'
+import { StateReplicator } from './state-replicator.js'
 import { SupervisorRunner } from './supervisor-runner.js'
 import { WorkloadAgent } from './workload-agent.js'
 
@@ -52,6 +53,7 @@ export class WorkloadsService {
   private leasesStarting: Promise<void> | undefined
   private lastPlacement: Placement | undefined
   private stateService: StateService | undefined
+  private replicator: StateReplicator | undefined
   /** Where slots' state is, and bringing it over before a slot starts. */
   mover: StateMover | undefined
   private stopped = false
@@ -75,6 +77,7 @@ export class WorkloadsService {
       node: node.host,
       dataDir: node.dataDir,
       isRunning: workload => supervisor.snapshot().some(s => s.workload === workload && OCCUPYING.has(s.state)),
+      runningEpoch: workload => supervisor.snapshot().find(s => s.workload === workload && s.state === 'running')?.epoch,
       onDrop: reason => { this.init.onDrop(reason) }
     })
     await stateService.start()
@@ -83,8 +86,19 @@ export class WorkloadsService {
       store: node.store,
       state: stateService,
       isLive: id => this.nodes().some(n => n.id === id),
+      liveNodes: () => this.nodes().map(n => n.id),
       warn: this.init.warn
     })
+    this.replicator = new StateReplicator({
+      selfId: node.selfId,
+      isServer: () => node.self().meta.role === 'server',
+      specs: () => this.specs(),
+      runnerOf: workload => this.instances().find(i => i.workload === workload && i.index === 0 && i.state === 'running')?.node,
+      liveServers: () => this.nodes().filter(n => n.role === 'server').map(n => n.id),
+      state: stateService,
+      warn: this.init.warn
+    })
+    this.replicator.start()
     const runner = this.runner = new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) })
     this.board = new InstanceBoard({
       host: node.host,
@@ -165,6 +179,7 @@ export class WorkloadsService {
     await this.leasesStarting?.catch(() => {})
     await this.leases?.stop()
     this.board?.stop()
+    this.replicator?.stop()
     await this.stateService?.stop()
     // Instances stop with the agent: their leases lapse, and the next holder waits for that.
     await this.supervisor?.close()

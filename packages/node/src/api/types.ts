@@ -110,7 +110,7 @@ export interface WorkloadDetailJson extends WorkloadJson {
   /** Why the checksum could not be had, when it could not. */
   stateChecksumError?: string
   /** The last transfer of its state onto THIS node. */
-  lastTransfer: { from: string, bytes: number, sha256: string, ms: number, epoch: number, atMs: number } | null
+  lastTransfer: { from: string, bytes: number, sha256: string, ms: number, epoch: number, atMs: number, snapshotAgeMs?: number } | null
   /** Slots that wait for their state, with why. */
   waitingForState: Array<{ index: number, why: string }>
 }

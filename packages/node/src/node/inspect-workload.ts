@@ -29,7 +29,7 @@ export async function inspectWorkload (node: DreamNode, summary: WorkloadJson | 
   }
   const transfer = service.mover?.lastTransfer(name)
   if (transfer !== undefined) {
-    detail.lastTransfer = { from: transfer.from, bytes: transfer.bytes, sha256: transfer.sha256, ms: transfer.ms, epoch: transfer.epoch, atMs: transfer.atMs }
+    detail.lastTransfer = { from: transfer.from, bytes: transfer.bytes, sha256: transfer.sha256, ms: transfer.ms, epoch: transfer.epoch, atMs: transfer.atMs, ...(transfer.fromSnapshot === undefined ? {} : { snapshotAgeMs: transfer.fromSnapshot.ageMs }) }
   }
   if (home !== undefined && service.mover !== undefined) {
     try {

@@ -19,3 +19,5 @@ export const MAX_CONCURRENT_SENDS = 4
 export const SEND_CHUNK_BYTES = 64 * 1024
 /** The folder under the data dir holding every workload's state dir (the supervisor's default). */
 export const STATE_ROOT = 'state'
+/** A workload name as a state request names it (placement's DNS-label rule). */
+export const WORKLOAD_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
