@@ -1,31 +1,57 @@
 /**
- * Issue 5, with real parts: three `dreammesh up` servers, each in its own network namespace, found by mDNS.
- * A singleton HTTP service is run from one of them; its node is then lost as a machine is (link down, every
- * process in its namespace killed, so nothing closes cleanly), and the service answers again from another
- * node. Needs root, iproute2 and nftables, and cgroups; skips with the reason otherwise.
+ * Issue 5, with real parts: five `dreammesh up` servers, each in its own network namespace, found by mDNS,
+ * all five lease voters. One singleton HTTP service, then, in order:
+ *   1. its server is partitioned away alone: the minority stops its copy and the majority runs exactly one,
+ *      never two at any sampled instant; both sides edit the desired state meanwhile, and after the heal
+ *      every node has both edits;
+ *   2. its node is lost as a machine is (link down, every process in its namespace killed, so nothing closes
+ *      cleanly): the service answers again from another node;
+ *   3. the agent alone is killed (kill -9): its child is gone before another server starts a copy.
+ * Five servers keep a majority of voters through the two losses without restarting anyone. Needs root,
+ * iproute2 and nftables, and cgroups; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
 import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
 
-const SERVERS = 3
+const SERVERS = 5
 const PORT = 4711
 const HTTP_PORT = 8080
 /** A bound on each wait, not an expected speed. */
 const WAIT_MS = 40_000
 const POLL_MS = 200
-/** The service: a real HTTP server that says which namespace it runs in. */
-const SERVER_JS = `require('http').createServer((q, s) => s.end(process.env.DREAMMESH_INSTANCE + ' ' + process.env.DREAMMESH_EPOCH)).listen(${HTTP_PORT})`
+/** How often the copies of the service are counted, in ms. */
+const SAMPLE_MS = 20
+/** Marks the service's processes, so they can be counted wherever they run. */
+const MARKER = `dreammesh-failover-${process.pid}`
+/** The service: a real HTTP server that says which instance and epoch it is. */
+const SERVER_JS = `/* ${MARKER} */ require('http').createServer((q, s) => s.end(process.env.DREAMMESH_INSTANCE + ' ' + process.env.DREAMMESH_EPOCH)).listen(${HTTP_PORT})`
 
-interface PsJson { name: string, instances: Array<{ node: string, state: string, pid: number | null, epoch: number }> }
+interface PsJson { name: string, instances: Array<{ node: string, state: string, pid: number | null, epoch: number, since: string }> }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-describe('workload failover across processes (network namespaces)', function () {
-  this.timeout(150_000)
+/** Pids of live processes of the service, on any node: read from /proc, so a copy its agent lost counts too. */
+function serviceCopies (): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      // The supervisor's watchdog shell carries the command too; count the node process only.
+      if (cmdline.includes(MARKER) && !cmdline.startsWith('/bin/sh') && !cmdline.startsWith('sh')) pids.push(Number(entry))
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return pids
+}
+
+describe('workloads across processes (network namespaces): partition, machine loss, agent kill', function () {
+  this.timeout(300_000)
   let lan: Lan | undefined
   let scratch = ''
   const nodes: MeshProcess[] = []
@@ -43,10 +69,7 @@ describe('workload failover across processes (network namespaces)', function () 
       nodes.push(spawnUp(lan, i, `s${i}`, join(scratch, `s${i}`), flags))
     }
     await Promise.all(nodes.map(async (n) => await n.ready))
-    await until('all three servers see each other alive', async () => {
-      const vs = await Promise.all(nodes.map(async (n) => await membersOf(n.dataDir)))
-      return vs.every((v) => v !== undefined && v.filter((m) => m.state === 'alive').length === SERVERS)
-    })
+    await allAlive(nodes.map((_, i) => i))
   })
 
   after(async () => {
@@ -63,9 +86,24 @@ describe('workload failover across processes (network namespaces)', function () 
     }
   }
 
+  async function allAlive (members: number[]): Promise<void> {
+    await until(`servers ${members.join(',')} see each other alive`, async () => {
+      const vs = await Promise.all(members.map(async (i) => await membersOf(nodes[i].dataDir)))
+      return vs.every((v) => v !== undefined && members.every((j) => v.some((m) => m.name === nodes[j].name && m.state === 'alive')))
+    })
+  }
+
   async function ps (i: number): Promise<PsJson[] | undefined> {
     const r = await runCli(lan!, i, ['ps', '--json', '--data-dir', nodes[i].dataDir])
     return r.code === 0 ? JSON.parse(r.stdout) as PsJson[] : undefined
+  }
+
+  /** The server that runs web, as member `from` reports; undefined while it is not exactly one. */
+  async function runningOn (from: number): Promise<{ holder: number, pid: number | null, since: string, epoch: number } | undefined> {
+    const running = (await ps(from))?.find((w) => w.name === 'web')?.instances.filter((i) => i.state === 'running') ?? []
+    if (running.length !== 1) return undefined
+    const holder = nodes.findIndex((n) => n.name === running[0].node)
+    return holder < 0 ? undefined : { holder, pid: running[0].pid, since: running[0].since, epoch: running[0].epoch }
   }
 
   /** GET the service at member `target`'s address, from inside member `from`'s namespace. */
@@ -75,23 +113,68 @@ describe('workload failover across processes (network namespaces)', function () 
     return r.code === 0 ? r.stdout : undefined
   }
 
-  it('a singleton HTTP service runs on one server, and answers again from another after that machine is lost', async () => {
+  /** Counts the service's copies every SAMPLE_MS until stopped; the most seen at once, and how many samples. */
+  function sampleCopies (): { stop: () => { most: number, samples: number, at: string } } {
+    let most = 0
+    let samples = 0
+    let at = ''
+    const timer = setInterval(() => {
+      const pids = serviceCopies()
+      samples++
+      if (pids.length > most) { most = pids.length; at = `${new Date().toISOString()}: pids ${pids.join(', ')}` }
+    }, SAMPLE_MS)
+    return { stop: () => { clearInterval(timer); return { most, samples, at } } }
+  }
+
+  let holder = -1
+
+  it('partition the server that runs the singleton away alone: it stops its copy, the majority runs one, never two; edits on both sides converge after the heal', async () => {
     const run = await runCli(lan!, 0, ['run', '--name', 'web', '--data-dir', nodes[0].dataDir, '--', process.execPath, '-e', SERVER_JS])
     assert.equal(run.code, 0, run.stderr)
-    let holder = -1
-    await until('web runs on exactly one server', async () => {
-      const list = await ps(0)
-      const running = list?.find((w) => w.name === 'web')?.instances.filter((i) => i.state === 'running') ?? []
-      if (running.length !== 1) return false
-      holder = nodes.findIndex((n) => n.name === running[0].node)
-      return holder >= 0
+    let first: Awaited<ReturnType<typeof runningOn>>
+    await until('web runs on exactly one server', async () => (first = await runningOn(0)) !== undefined)
+    holder = first!.holder
+    const majority = nodes.map((_, i) => i).filter((i) => i !== holder)
+    await until(`web answers on ${nodes[holder].name}`, async () => (await answers(majority[0], holder)) !== undefined)
+    assert.deepEqual(serviceCopies().length, 1, 'one copy before the partition')
+
+    const sampler = sampleCopies()
+    lan!.partition([holder], majority)
+    let next: Awaited<ReturnType<typeof runningOn>>
+    try {
+      await until('the majority runs web elsewhere', async () => (next = await runningOn(majority[0])) !== undefined && next.holder !== holder && next.pid !== null && existsSync(`/proc/${next.pid}`))
+      // Both sides of the partition edit the desired state.
+      const minorityEdit = await runCli(lan!, holder, ['run', '--name', 'from-minority', '--data-dir', nodes[holder].dataDir, '--', '/bin/sleep', '600'])
+      const majorityEdit = await runCli(lan!, majority[0], ['run', '--name', 'from-majority', '--data-dir', nodes[majority[0]].dataDir, '--', '/bin/sleep', '600'])
+      assert.equal(minorityEdit.code, 0, minorityEdit.stderr)
+      assert.equal(majorityEdit.code, 0, majorityEdit.stderr)
+      // The minority's copy is gone (its lease could not be renewed), and it does not start another.
+      await until('the minority stopped its copy', async () => serviceCopies().length === 1)
+      await sleep(2_000)
+    } finally {
+      lan!.heal()
+    }
+    await allAlive(nodes.map((_, i) => i))
+    await sleep(1_000)
+    const seen = sampler.stop()
+    assert.equal(seen.most, 1, `two copies ran at once (${seen.at}); ${seen.samples} samples`)
+    console.log(`      ${seen.samples} samples every ${SAMPLE_MS} ms: never more than one copy; the majority started one on ${nodes[next!.holder].name}`)
+    holder = next!.holder
+
+    await until('every node has both edits made during the partition', async () => {
+      const lists = await Promise.all(nodes.map(async (_, i) => await ps(i)))
+      return lists.every((l) => l !== undefined && ['from-majority', 'from-minority'].every((n) => l.some((w) => w.name === n)))
     })
-    const survivor = (holder + 1) % SERVERS
-    await until(`web answers on ${nodes[holder].name}`, async () => (await answers(survivor, holder)) !== undefined)
+    for (const name of ['from-majority', 'from-minority']) assert.equal((await runCli(lan!, 0, ['stop', name, '--data-dir', nodes[0].dataDir])).code, 0)
+  })
+
+  it('a singleton HTTP service answers again from another server after its machine is lost', async () => {
+    await until('web runs on exactly one server', async () => { const r = await runningOn(0); if (r !== undefined) holder = r.holder; return r !== undefined })
+    const rest = nodes.map((_, i) => i).filter((i) => i !== holder)
+    await until(`web answers on ${nodes[holder].name}`, async () => (await answers(rest[0], holder)) !== undefined)
 
     const lostAt = performance.now()
     await lan!.linkDown(holder)
-    const rest = [0, 1, 2].filter((i) => i !== holder)
     let answeredBy = -1
     await until('web answers again from a surviving server', async () => {
       for (const t of rest) {
@@ -100,9 +183,33 @@ describe('workload failover across processes (network namespaces)', function () 
       return false
     })
     console.log(`      web answered again from ${nodes[answeredBy].name} ${((performance.now() - lostAt) / 1000).toFixed(1)} s after ${nodes[holder].name} was lost`)
-    // Exactly one survivor runs it.
     const list = await ps(rest[0])
     const running = list?.find((w) => w.name === 'web')?.instances.filter((i) => i.state === 'running' && i.node !== nodes[holder].name) ?? []
     assert.equal(running.length, 1, JSON.stringify(list))
+    holder = answeredBy
+  })
+
+  it('kill -9 of the agent alone: its service is gone before another server starts a copy', async () => {
+    const live = nodes.map((_, i) => i).filter((i) => !nodes[i].exited())
+    const observer = live.find((i) => i !== holder)!
+    let first: Awaited<ReturnType<typeof runningOn>>
+    await until('web runs on exactly one server', async () => (first = await runningOn(observer)) !== undefined && first.pid !== null)
+    const { pid } = first!
+    holder = first!.holder
+    nodes[holder].child.kill('SIGKILL')
+    // The watchdog kills the service's cgroup when the agent's pipe closes; note (every 10 ms) when its
+    // process is gone, apart from the slower `ps` polls.
+    let goneAt: number | undefined
+    const watch = setInterval(() => { if (goneAt === undefined && !existsSync(`/proc/${pid}`)) goneAt = Date.now() }, 10)
+    let next: Awaited<ReturnType<typeof runningOn>>
+    try {
+      await until('another server runs web', async () => (next = await runningOn(observer)) !== undefined && next.holder !== holder)
+    } finally {
+      clearInterval(watch)
+    }
+    assert.ok(goneAt !== undefined, `the killed agent's service (pid ${pid}) still runs`)
+    const startedAt = Date.parse(next!.since)
+    console.log(`      the old copy was gone ${((startedAt - goneAt) / 1000).toFixed(2)} s before the new one started on ${nodes[next!.holder].name}`)
+    assert.ok(goneAt < startedAt, `the new copy started at ${next!.since}, before the old one was gone (${new Date(goneAt).toISOString()})`)
   })
 })
