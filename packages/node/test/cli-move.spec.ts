@@ -123,6 +123,37 @@ describe('cli: move with state, inspect and drain on three `dreammesh up` proces
     assert.match(scale.stderr, /only cluster-aware workloads scale/)
     for (const r of [unknownNode, unknownWorkload, missing, scale]) assert.deepEqual(stackLines(r.stderr), [])
   })
+  it('voters: list, remove one and add it back; a bad name is refused', async () => {
+    interface Voters { voters: Array<{ id: string, name: string | null, state: string | null }>, inForce: { voters: string[] } | null }
+    const list = JSON.parse((await runOk(['voters', '--json', '--data-dir', dirs.beta])).stdout) as Voters
+    assert.deepEqual(list.voters.map(v => v.name).sort(), ['alpha', 'beta', 'gamma'])
+    const fewer = JSON.parse((await runOk(['voters', '--remove', 'gamma', '--json', '--data-dir', dirs.alpha])).stdout) as Voters
+    assert.deepEqual(fewer.voters.map(v => v.name).sort(), ['alpha', 'beta'])
+    const back = JSON.parse((await runOk(['voters', '--add', 'gamma', '--json', '--data-dir', dirs.alpha])).stdout) as Voters
+    assert.deepEqual(back.voters.map(v => v.name).sort(), ['alpha', 'beta', 'gamma'])
+    // Each node's lease machine walks there a member at a time; wait until all three have arrived, so the
+    // next test does not lose a voter of a two-member step.
+    const wanted = back.voters.map(v => v.id).sort().join()
+    await pollUntil(() => 'every node uses the three voters again', async () => {
+      const all = await Promise.all(NAMES.map(async n => JSON.parse((await runOk(['voters', '--json', '--data-dir', dirs[n]])).stdout) as Voters))
+      return all.every(v => v.inForce?.voters.join() === wanted)
+    }, 40_000)
+    const bad = await cli.run(['voters', '--add', 'nowhere', '--data-dir', dirs.alpha])
+    assert.notEqual(bad.code, 0)
+    assert.match(bad.stderr, /nowhere/)
+    assert.deepEqual(stackLines(bad.stderr), [])
+  })
+
+  it('revoke --undo takes a peer off the deny list, and says so when it was not on it', async () => {
+    const stranger = '12D3KooWQk5Y4gwgg28JdGDRdFMpfd4xnC61JJRLnBuSG94Vjw3M'
+    const notDenied = await cli.run(['revoke', stranger, '--undo', '--data-dir', dirs.alpha])
+    assert.notEqual(notDenied.code, 0)
+    assert.match(notDenied.stderr, /not on the deny list/)
+    await runOk(['revoke', stranger, '--data-dir', dirs.alpha])
+    const undone = await runOk(['revoke', stranger, '--undo', '--data-dir', dirs.beta])
+    assert.match(undone.stdout, /no longer revoked/)
+  })
+
   it('--replicate-state: standbys keep snapshots; when the node holding the state dies, it restarts elsewhere from the newest one and reports its age', async () => {
     await ApiClient.forDataDir(dirs.alpha).post('/v1/workloads', { name: 'journal', kind: 'service', stateDir: 'journal', replicateStateEveryMs: 1_000, command: APP[0], args: APP.slice(1) })
     let first: Instance | undefined

@@ -157,6 +157,11 @@ export class WorkloadsService {
     return slot?.status === 'placed' && slot.node !== node ? slot.node : undefined
   }
 
+  /** The lease voter set in force on this node, or undefined before leases start. */
+  leaseVoters (): { version: number, voters: string[] } | undefined {
+    return this.leases?.voters()
+  }
+
   /** The placement this node computed last. */
   placement (): Placement | undefined {
     return this.lastPlacement

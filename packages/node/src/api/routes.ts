@@ -5,6 +5,7 @@ import { MAX_REQUEST_BODY_BYTES } from './constants.js'
 import { EventStream } from './event-stream.js'
 import type { RequestGuard } from './guard.js'
 import type { ApiMetrics } from './metrics.js'
+import { changeVoters, listVoters } from './voters-routes.js'
 import { drainMember, inspectWorkload, leaveSlot, moveWorkload, scaleWorkload } from './operations-routes.js'
 import { failure, readBody, sendJson, sendText, type Failure } from './reply.js'
 import { resolveMember } from './resolve-member.js'
@@ -51,6 +52,8 @@ const ROUTES: Route[] = [
   { template: '/v1/workloads/:name/move', pattern: /^\/v1\/workloads\/([^/]+)\/move$/, method: 'POST', handle: moveWorkload },
   { template: '/v1/workloads/:name/leave', pattern: /^\/v1\/workloads\/([^/]+)\/leave$/, method: 'POST', handle: leaveSlot },
   { template: '/v1/workloads/:name/scale', pattern: /^\/v1\/workloads\/([^/]+)\/scale$/, method: 'POST', handle: scaleWorkload },
+  { template: '/v1/voters', pattern: /^\/v1\/voters$/, method: 'GET', handle: listVoters },
+  { template: '/v1/voters', pattern: /^\/v1\/voters$/, method: 'POST', handle: changeVoters },
   { template: '/v1/members/:id/drain', pattern: /^\/v1\/members\/([^/]+)\/drain$/, method: 'POST', handle: drainMember },
   { template: '/metrics', pattern: /^\/metrics$/, method: 'GET', handle: metrics }
 ]
@@ -140,9 +143,18 @@ async function revoke (ctx: ApiContext, req: IncomingMessage, res: ServerRespons
   const route = '/v1/members/:id/revoke'
   const wanted = pathParam(ctx, res, route, raw, 'member')
   if (wanted === undefined) return
-  const reason = (new URL(req.url ?? '', 'http://api.invalid').searchParams.get('reason') ?? 'revoked').slice(0, MAX_REVOKE_REASON_CHARS)
+  const query = new URL(req.url ?? '', 'http://api.invalid').searchParams
+  const reason = (query.get('reason') ?? 'revoked').slice(0, MAX_REVOKE_REASON_CHARS)
   const self = ctx.source.self()
   const resolution = resolveMember([self, ...ctx.source.members()], wanted)
+  if (query.get('undo') === '1') {
+    const id = resolution.kind === 'found' ? resolution.member.id : wanted
+    if (resolution.kind === 'ambiguous') return fail(ctx, res, route, ambiguousName(wanted, resolution.candidates))
+    if (resolution.kind === 'unknown' && !isPeerId(wanted)) return fail(ctx, res, route, unknownMember(wanted))
+    if (ctx.source.allow === undefined) return fail(ctx, res, route, failure(409, 'allow-off', 'this node cannot change the deny list'))
+    if (!await ctx.source.allow(id)) return fail(ctx, res, route, failure(404, 'not-revoked', `${wanted} is not on the deny list`))
+    return ok(ctx, res, route, { allowed: id })
+  }
   if (resolution.kind === 'ambiguous') return fail(ctx, res, route, ambiguousName(wanted, resolution.candidates))
   // An unknown peer id may still be revoked (a machine lost before it ever joined); an unknown name may not.
   const id = resolution.kind === 'found' ? resolution.member.id : wanted

@@ -63,6 +63,12 @@ export interface ApiSource {
   leave: () => Promise<void>
   /** Puts a member (by peer id) on the replicated deny list; resolves once fsynced on this node. */
   revoke: (peerId: string, reason: string) => Promise<void>
+  /** Takes a peer id off the deny list; false when it was not on it. */
+  allow?: (peerId: string) => Promise<boolean>
+  /** The lease voters, with each one's name and state when known. */
+  voters?: () => VotersJson
+  /** Replaces the lease voters (peer ids); the lease machines walk there one member at a time. */
+  setVoters?: (peers: string[]) => Promise<void>
   /** The desired workloads and where their instances run (absent when the node runs no workloads). */
   workloads?: () => WorkloadJson[]
   /** Validates a spec and writes it into the desired state (fsynced), or lists every problem. */
@@ -90,6 +96,20 @@ export interface WorkloadJson {
   pending: Array<{ index: number, reason: string, detail: string }>
   /** What is wrong with a spec that fails validation (it is not placed). */
   problems?: string[]
+}
+
+/** `voters --json`. */
+export interface VotersJson {
+  voters: Array<{ id: string, name: string | null, state: string | null, role: string | null, denied: boolean }>
+  /** Who set them, and when (wall clock of that node), or null before the first workload. */
+  by: string | null
+  atMs: number | null
+  /**
+   * The set this node's lease machine uses now, and its version: it walks to the desired list one member
+   * at a time, each step a voter hold apart, so for a few seconds after a change it differs. Null before
+   * leases start on this node.
+   */
+  inForce: { version: number, voters: string[] } | null
 }
 
 /** `inspect --json`: one workload in full. */

@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import {
   LeaseMachine, leaseConfig, MachineDriver, Xoshiro128,
-  type LeaseCommand, type LeaseConfig, type LeaseEvent, type LeaseOutput, type Input, type NodeId, type StateMachine
+  type LeaseCommand, type LeaseConfig, type LeaseEvent, type LeaseOutput, type Input, type NodeId, type StateMachine, type VoterSet
 } from '@dreammesh/protocols'
 import { randomBytes } from 'node:crypto'
 import { RealScheduler } from '../clock/real-scheduler.js'
@@ -34,6 +34,7 @@ export class LeaseHost {
   private transport: Libp2pTransport | undefined
   private readonly clock = new ClockWatch(() => { this.command({ type: 'clock-jumped' }) })
   private readonly scheduler = new RealScheduler()
+  private machine: LeaseMachine | undefined
 
   private constructor (private readonly init: LeaseHostInit, private readonly store: LeaseStore) {}
 
@@ -46,7 +47,7 @@ export class LeaseHost {
     const id = init.node.peerId.toString()
     const now = this.scheduler.nowMs()
     const restart = this.store.restart(now)
-    const machine = new LeaseMachine({
+    const machine = this.machine = new LeaseMachine({
       id,
       rng: new Xoshiro128(randomBytes(4).readUInt32LE(0)),
       config: init.config ?? leaseConfig(),
@@ -73,6 +74,11 @@ export class LeaseHost {
     this.driver = new MachineDriver(durable, this.transport, this.scheduler, { onEvent: init.onEvent })
     this.driver.start()
     this.clock.start()
+  }
+
+  /** The voter set in force on this node (it walks toward the desired one a member at a time). */
+  voters (): VoterSet | undefined {
+    return this.machine?.voters()
   }
 
   /** Hold `resource` (acquire it through a quorum, then keep renewing). */

@@ -1,5 +1,5 @@
 import { validateWorkloadSpec, type MemberView, type PendingSlot } from '@dreammesh/protocols'
-import type { ApiEvent, ApiSource, MemberJson, WorkloadJson } from '../api/types.js'
+import type { ApiEvent, ApiSource, MemberJson, VotersJson, WorkloadJson } from '../api/types.js'
 import type { JsonObject } from '../desired-state/index.js'
 import type { DreamNode } from './dream-node.js'
 import type { DreamNodeEvents } from './events.js'
@@ -70,6 +70,32 @@ export class NodeApiSource implements ApiSource {
 
   async revoke (peerId: string, reason: string): Promise<void> {
     await this.node.revoke(peerId, reason)
+  }
+
+  async allow (peerId: string): Promise<boolean> {
+    const store = this.node.desiredState
+    if (!store.isDenied(peerId)) return false
+    await store.allow(peerId)
+    return true
+  }
+
+  voters (): VotersJson {
+    const store = this.node.desiredState
+    const record = store.votersRecord()
+    const members = new Map([this.node.self(), ...this.node.members()].map(m => [m.id, m]))
+    return {
+      voters: (record?.peers ?? []).map(id => {
+        const m = members.get(id)
+        return { id, name: m?.meta.name ?? null, state: m?.state ?? null, role: m?.meta.role ?? null, denied: store.isDenied(id) }
+      }),
+      by: record?.by ?? null,
+      atMs: record?.atMs ?? null,
+      inForce: this.node.workloads?.leaseVoters() ?? null
+    }
+  }
+
+  async setVoters (peers: string[]): Promise<void> {
+    await this.node.desiredState.setVoters(peers)
   }
 
   private listWorkloads (): WorkloadJson[] {
