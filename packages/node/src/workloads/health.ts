@@ -60,10 +60,16 @@ export interface HealthReport { result: ProbeResult, consecutiveFailures: number
  * a slow instance is not probed faster than it answers). `failures` consecutive failures make it unhealthy;
  * one success makes it healthy again.
  */
+/** How often a starting instance is probed until its first passing probe, in ms. */
+export const STARTUP_PROBE_MS = 500
+
 export class HealthMonitor {
   private consecutiveFailures = 0
   private cancelTimer: (() => void) | undefined
   private stopped = false
+  /** Until the first passing probe the process is still starting: probed often, its failures forgiven for a while. */
+  private started = false
+  private startedAtMs = 0
 
   constructor (
     private readonly check: HealthCheck,
@@ -72,8 +78,13 @@ export class HealthMonitor {
     private readonly env: NodeJS.ProcessEnv = {}
   ) {}
 
-  /** Starts probing; the first probe is one interval after the start, giving the process time to listen. */
+  /**
+   * Starts probing. Until the first probe passes, it probes every STARTUP_PROBE_MS (or the interval, if
+   * shorter), so an instance counts as running as soon as it listens; failures then count only after the
+   * grace the interval gives (failures × interval), so a slow starter is not replaced for being slow.
+   */
   start (): void {
+    this.startedAtMs = this.scheduler.nowMs()
     this.arm()
   }
 
@@ -84,12 +95,16 @@ export class HealthMonitor {
 
   private arm (): void {
     if (this.stopped) return
-    this.cancelTimer = this.scheduler.at(this.scheduler.nowMs() + this.check.intervalMs, () => { void this.probe() })
+    const every = this.started ? this.check.intervalMs : Math.min(STARTUP_PROBE_MS, this.check.intervalMs)
+    this.cancelTimer = this.scheduler.at(this.scheduler.nowMs() + every, () => { void this.probe() })
   }
 
   private async probe (): Promise<void> {
     const result = await probeOnce(this.check.probe, this.check.timeoutMs, this.env)
     if (this.stopped) return
+    if (result.ok) this.started = true
+    const forgiven = !this.started && this.scheduler.nowMs() - this.startedAtMs < this.check.failures * this.check.intervalMs
+    if (forgiven) return this.arm()
     this.consecutiveFailures = result.ok ? 0 : this.consecutiveFailures + 1
     this.onReport({ result, consecutiveFailures: this.consecutiveFailures, healthy: this.consecutiveFailures < this.check.failures })
     this.arm()
