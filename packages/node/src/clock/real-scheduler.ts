@@ -11,6 +11,8 @@ const MAX_TIMEOUT_MS = 2_147_483_647
  * `setTimeout`.
  *
  * - Timers are unref'd: a protocol timer alone never keeps the process alive. The node's listeners do that.
+ * - A due timer yields once to pending I/O (setImmediate) before it runs, so what arrived during a stall is
+ *   seen before a timeout that the stall made due.
  * - A timer never fires before its deadline. Node may run a timeout up to a millisecond early by
  *   `performance.now()`, and then the timer re-arms for the rest, so `nowMs()` inside `fn` is at least `atMs`.
  * - Cancelling really cancels: the timeout is cleared, and `fn` cannot run afterwards even if its timeout
@@ -26,9 +28,12 @@ export class RealScheduler implements Scheduler {
   at (atMs: number, fn: () => void): () => void {
     const key = Symbol('timer')
     let timer: NodeJS.Timeout | undefined
+    let immediate: NodeJS.Immediate | undefined
     const cancel = (): void => {
       if (timer !== undefined) clearTimeout(timer)
+      if (immediate !== undefined) clearImmediate(immediate)
       timer = undefined
+      immediate = undefined
       this.pending.delete(key)
     }
     const arm = (): void => {
@@ -36,8 +41,19 @@ export class RealScheduler implements Scheduler {
       timer = setTimeout(() => {
         if (!this.pending.has(key)) return
         if (this.nowMs() < atMs) { arm(); return }
-        cancel()
-        fn()
+        timer = undefined
+        // Node runs due timers BEFORE it reads the sockets that became readable meanwhile. After a stall (GC,
+        // a starved CPU), a probe's timeout would then fire while its ack sits unread in the kernel: a false
+        // suspicion made by our own slowness. One hop through setImmediate lets the poll phase deliver what
+        // has arrived first; on an idle node it costs microseconds.
+        immediate = setImmediate(() => {
+          immediate = undefined
+          if (!this.pending.has(key)) return
+          cancel()
+          fn()
+        })
+        // Not unref'd: libuv's poll phase blocks unless a ref'd immediate is pending, which would hold
+        // this one until the next unrelated event.
       }, delayMs)
       timer.unref()
     }

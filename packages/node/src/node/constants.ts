@@ -28,3 +28,12 @@ export const LEAVE_GRACE_MIN_MS = 500
 
 /** ... and at least this many gossip rounds of the membership config. */
 export const LEAVE_GRACE_GOSSIP_ROUNDS = 10
+
+/**
+ * A member declared dead is hung up on only once nothing has been heard from it for this long, in ms. A
+ * lost machine closes nothing, so its connection would linger (and a probe after its return could take that
+ * stale path); but a member declared dead while it was only slow (a CPU-starved host) is still talking, and
+ * hanging up on it would close its connection to us, which it takes as a hint against us: one false verdict
+ * would spread as a storm of them. Refutation heals a false verdict over the connection that is kept.
+ */
+export const DEAD_HANGUP_SILENCE_MS = 5_000

@@ -21,7 +21,7 @@ import { parseClusterCode } from '../secret/cluster-code.js'
 import { loadClusterCode } from '../secret/secret-store.js'
 import { createLibp2pTransport, type Libp2pTransport } from '../transport/libp2p-transport.js'
 import { advertisedAddrs, P2P_CODE, peerIdOf } from './addrs.js'
-import { DEFAULT_LISTEN, LEAVE_GRACE_MIN_MS, LEAVE_GRACE_GOSSIP_ROUNDS, MEMBER_DIAL_TIMEOUT_MS, RECONNECT_INTERVAL_MS } from './constants.js'
+import { DEAD_HANGUP_SILENCE_MS, DEFAULT_LISTEN, LEAVE_GRACE_MIN_MS, LEAVE_GRACE_GOSSIP_ROUNDS, MEMBER_DIAL_TIMEOUT_MS, RECONNECT_INTERVAL_MS } from './constants.js'
 import { MEMBER_EVENT_NAMES, type DreamNodeEvents } from './events.js'
 import { HeardTracker } from './heard-tracker.js'
 import { MemberDialer } from './member-dialer.js'
@@ -254,6 +254,22 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   /** How long ago a member was last heard from (any membership packet or frame), in ms; null if never. */
   sinceHeardMs (id: NodeId): number | null {
     return this.heard?.sinceHeardMs(id) ?? null
+  }
+
+  /**
+   * Hangs up on a member declared dead once it has been silent for DEAD_HANGUP_SILENCE_MS (checked again
+   * until then, while it stays dead): a lost machine's connection goes, a slow member's stays.
+   */
+  private hangUpWhenSilent (id: NodeId): void {
+    const check = (): void => {
+      if (this.phase !== 'started') return
+      const member = this.membership?.members().find(m => m.id === id)
+      if (member === undefined || member.state !== 'dead') return
+      const silentMs = this.heard?.sinceHeardMs(id) ?? Infinity
+      if (silentMs >= DEAD_HANGUP_SILENCE_MS) this.hangUp(id)
+      else this.scheduler.at(this.scheduler.nowMs() + DEAD_HANGUP_SILENCE_MS - silentMs, check)
+    }
+    check()
   }
 
   private hangUp (id: NodeId): void {
@@ -498,9 +514,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       case 'suspect':
         break
       case 'dead':
-        // A lost machine closed nothing: its connection would linger, and a probe after its return could
-        // take that stale path. Anti-entropy dials dead members again, which is how a false verdict heals.
-        this.hangUp(event.member.id)
+        this.hangUpWhenSilent(event.member.id)
         this.workloadsService?.memberGone(event.member.id)
         this.resourceChannel?.forget(event.member.id)
         break
