@@ -62,4 +62,20 @@ describe('QuietDiscovery (mDNS answers that say nothing new are not passed on)',
     inner.hear(a)
     assert.deepEqual(passed.map(p => p.id.toString()), [a.id.toString(), b.id.toString()])
   })
+
+  it('asks again soon after the start while nobody has answered, and stops once a peer did', async function () {
+    this.timeout(10_000)
+    let queries = 0
+    const eager = new QuietDiscovery(new Announcer(), () => now, () => { queries++ })
+    const heard = new Announcer()
+    const eager2 = new QuietDiscovery(heard, () => now, () => { queries += 100 })
+    await eager.start()
+    await eager2.start()
+    heard.hear(await peerInfo('/ip4/10.0.0.9/tcp/4001'))
+    // Waits for the 1 s and 2 s queries of the first, however late a loaded machine runs them.
+    for (let i = 0; i < 80 && queries < 2; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    await eager.stop()
+    await eager2.stop()
+    assert.ok(queries >= 2 && queries < 100, `the one that heard nobody asked again (${queries % 100} times); the one that heard a peer never (${Math.floor(queries / 100)})`)
+  })
 })

@@ -78,7 +78,7 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
     // Off: it pings every connection on a new stream at the same moment, a burst that at N=20 on two cores
     // timed out membership probes. Membership's probes measure RTT instead, and judge liveness (ADR 0008).
     connectionMonitor: { enabled: false },
-    peerDiscovery: init.mdns ? [quietDiscovery(mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS }))] : [],
+    peerDiscovery: init.mdns ? [quietDiscovery(mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS }), mdnsServiceTag(init.admission))] : [],
     metrics: prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
     services: {
       identify: identify(),

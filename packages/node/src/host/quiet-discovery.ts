@@ -4,6 +4,13 @@ import { peerDiscoverySymbol, serviceCapabilities, TypedEventEmitter, type PeerD
 export const REPEAT_DISCOVERY_AFTER_MS = 5 * 60_000
 /** The most peers whose last report is remembered; past it the oldest is forgotten (and reported again). */
 export const MAX_REMEMBERED_DISCOVERIES = 4_096
+/**
+ * Extra queries after the start, in ms from it, while no peer has answered (RFC 6762 section 5.2: ask again
+ * after 1 s, then at doubling intervals). The regular interval is long (tens of seconds) to keep an idle LAN
+ * quiet; without these, a node whose first query went unanswered (its peers were still starting, or busy)
+ * would wait that long to join.
+ */
+export const STARTUP_QUERY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 16_000]
 
 type Inner = PeerDiscovery & Partial<Startable>
 
@@ -24,8 +31,13 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
   /** peer id -> its addresses as last reported and when, in insertion order (oldest first). */
   private readonly reported = new Map<string, { addrs: string, atMs: number }>()
   private started = false
+  private readonly startupTimers: NodeJS.Timeout[] = []
 
-  constructor (private readonly inner: Inner, private readonly nowMs: () => number = () => performance.now()) {
+  /**
+   * `requery`, when given, sends one more query now; it is called at STARTUP_QUERY_DELAYS_MS after the start
+   * until a first peer is reported.
+   */
+  constructor (private readonly inner: Inner, private readonly nowMs: () => number = () => performance.now(), private readonly requery?: () => void) {
     super()
     this.inner.addEventListener('peer', this.onPeer)
   }
@@ -33,6 +45,13 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
   async start (): Promise<void> {
     await this.inner.start?.()
     this.started = true
+    const requery = this.requery
+    if (requery === undefined) return
+    for (const delayMs of STARTUP_QUERY_DELAYS_MS) {
+      const timer = setTimeout(() => { if (this.started && this.reported.size === 0) requery() }, delayMs)
+      timer.unref()
+      this.startupTimers.push(timer)
+    }
   }
 
   async afterStart (): Promise<void> {
@@ -41,6 +60,7 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
 
   async stop (): Promise<void> {
     this.started = false
+    for (const timer of this.startupTimers.splice(0)) clearTimeout(timer)
     await this.inner.stop?.()
   }
 
@@ -65,7 +85,17 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
   }
 }
 
-/** Wraps a libp2p peer-discovery factory (such as `mdns()`) in a QuietDiscovery. */
-export function quietDiscovery<C> (factory: (components: C) => Inner): (components: C) => QuietDiscovery {
-  return (components) => new QuietDiscovery(factory(components))
+/** What QuietDiscovery needs of @libp2p/mdns's MulticastDNS to ask again: its socket, once started. */
+interface MdnsLike { mdns?: { query: (q: { questions: Array<{ name: string, type: 'PTR' }> }) => void } }
+
+/**
+ * Wraps a libp2p peer-discovery factory (such as `mdns()`) in a QuietDiscovery. With `serviceTag`, the
+ * startup queries ask for it on the wrapped discovery's multicast socket (@libp2p/mdns keeps it in `mdns`).
+ */
+export function quietDiscovery<C> (factory: (components: C) => Inner, serviceTag?: string): (components: C) => QuietDiscovery {
+  return (components) => {
+    const inner = factory(components)
+    const requery = serviceTag === undefined ? undefined : () => { (inner as MdnsLike).mdns?.query({ questions: [{ name: serviceTag, type: 'PTR' }] }) }
+    return new QuietDiscovery(inner, undefined, requery)
+  }
 }
