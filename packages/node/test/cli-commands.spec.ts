@@ -112,6 +112,19 @@ describe('cli: commands, help and clear errors (real processes)', function () {
     assertClearFailure(positional, 2, /takes no arguments/)
   })
 
+  it('bad values of workload flags exit 2 before any node is asked', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['run', '--name', 'x', '--replicate-state', '3q', '--', '/bin/true'], /--replicate-state "3q": expected a duration/],
+      [['run', '--name', 'x', '--min', 'one', '--', '/bin/true'], /--min "one" is not a whole number/],
+      [['run', '--', '/bin/true'], /--name is required/],
+      [['move', 'web'], /--to NODE is required/],
+      [['move', 'web', '--to', 'b', '--index', '-1'], /--index|Unknown option/],
+      [['scale', 'web', 'lots'], /N "lots" is not a whole number/],
+      [['drain', 'x', '--timeout', 'soon'], /--timeout "soon": expected whole seconds/]
+    ]
+    await inPairs(cases, async ([args, message]) => { assertClearFailure(await cli.run(args), 2, message) })
+  })
+
   it('up with a malformed cluster code exits 1 and says what is wrong with it', async () => {
     for (const bad of ['abc', `${code}x`, code.replace(/[0-9a-z]/, '!')]) {
       const result = await cli.run(['up', '--data-dir', join(root, 'bad-code'), '--cluster', bad, ...LOOPBACK])

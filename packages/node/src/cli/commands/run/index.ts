@@ -6,8 +6,9 @@ import { resolveDataDir } from '../../data-dir.js'
 export const run: Command = {
   name: 'run',
   summary: 'run an application on the cluster (wherever it fits, and elsewhere when its node fails)',
-  help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--constraint KEY=VALUE]... [--cpu MILLIS]
-                     [--memory MB] [--state-dir P] [--isolated] [--health tcp:PORT|URL] -- CMD ARGS...
+  help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--min N --max M] [--constraint KEY=VALUE]...
+                     [--cpu MILLIS] [--memory MB] [--state-dir P] [--replicate-state DURATION] [--isolated]
+                     [--health tcp:PORT|URL] -- CMD ARGS...
 
 Writes the workload into the cluster's desired state (replicated to every node, and on disk before this
 command returns). Every node computes the same placement; the node it picks takes the slot's lease from the
@@ -18,17 +19,20 @@ kinds:
   service         one instance in the whole cluster (the default)
   replicated      --replicas N instances, on distinct nodes
   system          one instance on every node that matches the constraints
-  cluster-aware   min..max instances (set with the SDK)
+  cluster-aware   --min..--max instances (the app asks for more or fewer with the SDK; \`scale\` by hand)
 
 flags:
   --name W               the workload's name (letters, digits, '-'; at most 63)
   --kind K               service | replicated | system | cluster-aware (default service)
   --replicas N           instances of a replicated workload
+  --min N, --max M       the instance range of a cluster-aware workload (it starts with --min)
   --constraint K=V       role=server|client, tag=T, node=NAME; may repeat (a node must pass them all)
   --cpu MILLIS           CPU to book, in thousandths of a core (default 100); also its cgroup limit
   --memory MB            memory to book, in MiB (default 128); also its cgroup limit
   --state-dir P          a state dir: a relative name under the data dir, or with --isolated an absolute
                          path where the instance sees it (DREAMMESH_STATE_DIR always points at it)
+  --replicate-state D    with --state-dir: two other servers pull a snapshot of the state every D (30s, 5m);
+                         if the node holding the state is lost, it restarts from the newest snapshot
   --isolated             run it under bubblewrap (read-only root, private /tmp, its own pids)
   --health tcp:PORT|URL  restart it when this check (a TCP connect, or an http:// GET) fails 3 times in a row
 ${COMMON_HELP}
@@ -36,12 +40,17 @@ ${COMMON_HELP}
 examples:
   dreammesh run --name web -- python3 -m http.server 8080
   dreammesh run --name web --health tcp:8080 --constraint role=server -- python3 -m http.server 8080
-  dreammesh run --name worker --kind replicated --replicas 3 --cpu 500 -- /usr/local/bin/worker`,
+  dreammesh run --name worker --kind replicated --replicas 3 --cpu 500 -- /usr/local/bin/worker
+  dreammesh run --name db --state-dir db --replicate-state 30s -- /usr/local/bin/my-db
+  dreammesh run --name board --kind cluster-aware --min 1 --max 3 --cpu 1000 -- node examples/peer-board/app.mjs`,
   options: {
     ...COMMON_OPTIONS,
     name: { type: 'string' },
     kind: { type: 'string' },
     replicas: { type: 'string' },
+    min: { type: 'string' },
+    max: { type: 'string' },
+    'replicate-state': { type: 'string' },
     constraint: { type: 'string', multiple: true },
     cpu: { type: 'string' },
     memory: { type: 'string' },
@@ -74,6 +83,10 @@ function specFromFlags (v: Record<string, unknown>, command: string[]): Record<s
   if (name === undefined) throw new UsageError('--name is required')
   const spec: Record<string, unknown> = { name, kind: (v.kind as string | undefined) ?? 'service', command: command[0], args: command.slice(1) }
   if (v.replicas !== undefined) spec.replicas = integer('--replicas', v.replicas as string)
+  if (v.min !== undefined) spec.minInstances = integer('--min', v.min as string)
+  if (v.max !== undefined) spec.maxInstances = integer('--max', v.max as string)
+  const every = v['replicate-state'] as string | undefined
+  if (every !== undefined) spec.replicateStateEveryMs = durationMs('--replicate-state', every)
   const constraints: Record<string, string[]> = {}
   for (const c of (v.constraint as string[] | undefined) ?? []) {
     const m = /^(role|tag|node)=(.+)$/.exec(c)
@@ -110,4 +123,12 @@ function specFromFlags (v: Record<string, unknown>, command: string[]): Record<s
 function integer (flag: string, text: string): number {
   if (!/^\d{1,12}$/.test(text)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number`)
   return Number(text)
+}
+
+/** `30s`, `5m`, `1h` or plain milliseconds, as ms. */
+function durationMs (flag: string, text: string): number {
+  const m = /^(\d{1,9})(ms|s|m|h)?$/.exec(text)
+  if (m === null) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a duration such as 30s, 5m or 1h`)
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h']
+  return Number(m[1]) * unit
 }
