@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { API_SOCKET_FILE } from '../api/constants.js'
 import { LeaseHost } from '../leases/lease-host.js'
 import { StateService } from '../state-transfer/index.js'
+import { LogService } from '../logs/index.js'
 import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
 import { InstanceBoard, type PlacedInstance } from './instance-board.js'
 import { StateMover } from './state-mover.js'
@@ -54,6 +55,8 @@ export class WorkloadsService {
   private lastPlacement: Placement | undefined
   private stateService: StateService | undefined
   private replicator: StateReplicator | undefined
+  /** Instance logs, served to and read from any node. */
+  logs: LogService | undefined
   /** Where slots' state is, and bringing it over before a slot starts. */
   mover: StateMover | undefined
   private stopped = false
@@ -81,6 +84,16 @@ export class WorkloadsService {
       onDrop: reason => { this.init.onDrop(reason) }
     })
     await stateService.start()
+    const logs = this.logs = new LogService({
+      node: node.host,
+      dataDir: node.dataDir,
+      // Only a running instance's log grows; an ended one is read from disk.
+      liveLog: (workload, index, stream) => supervisor.snapshot().some(s => s.workload === workload && s.index === index && OCCUPYING.has(s.state))
+        ? supervisor.log(workload, index, stream)
+        : undefined,
+      onDrop: reason => { this.init.onDrop(reason) }
+    })
+    await logs.start()
     const mover = this.mover = new StateMover({
       selfId: node.selfId,
       store: node.store,
@@ -186,6 +199,7 @@ export class WorkloadsService {
     this.board?.stop()
     this.replicator?.stop()
     await this.stateService?.stop()
+    await this.logs?.stop()
     // Instances stop with the agent: their leases lapse, and the next holder waits for that.
     await this.supervisor?.close()
   }

@@ -107,6 +107,32 @@ export class ApiClient {
     }
   }
 
+  /**
+   * GETs an NDJSON stream (such as `/v1/workloads/W/logs?follow=1`) and yields each line parsed, until the
+   * node ends it or `signal` aborts (which ends the iteration quietly). No idle timeout: a followed log may
+   * be quiet for hours.
+   */
+  async * lines (path: string, options: { signal?: AbortSignal, maxLineBytes?: number } = {}): AsyncGenerator<unknown> {
+    const { signal } = options
+    const res = await this.open('GET', path, this.requestTimeoutMs, undefined, true)
+    if (res.statusCode !== 200) throw await this.httpError(res)
+    const onAbort = (): void => { res.destroy() }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      for await (const text of ndjsonLines(res, options.maxLineBytes ?? MAX_EVENT_LINE_BYTES)) {
+        yield parseJson(text, `a line from ${this.where()}`)
+      }
+    } catch (err) {
+      if (signal?.aborted === true) return
+      if (err instanceof ApiClientError) throw err
+      if (err instanceof LineTooLongError) throw new ApiClientError('malformed', err.message)
+      throw this.transportError(err)
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      res.destroy()
+    }
+  }
+
   private async call (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const res = await this.open(method, path, this.requestTimeoutMs, body === undefined ? undefined : Buffer.from(JSON.stringify(body)))
     if (res.statusCode === undefined || res.statusCode >= 400) throw await this.httpError(res)
@@ -114,7 +140,7 @@ export class ApiClient {
   }
 
   /** Sends a request and resolves with the response head; the timeout covers the whole exchange. */
-  private open (method: string, path: string, timeoutMs: number, body?: Buffer): Promise<IncomingMessage> {
+  private open (method: string, path: string, timeoutMs: number, body?: Buffer, streaming = false): Promise<IncomingMessage> {
     const headers: OutgoingHttpHeaders = { Accept: 'application/json' }
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json'
@@ -135,7 +161,7 @@ export class ApiClient {
       req.once('response', res => {
         response = res
         // A whole answer must also arrive in time; a stream only needs its head to.
-        if (path === '/v1/events') clearTimeout(timer)
+        if (path === '/v1/events' || streaming) clearTimeout(timer)
         else res.once('close', () => { clearTimeout(timer) })
         resolve(res)
       })

@@ -6,6 +6,7 @@ import { EventStream } from './event-stream.js'
 import type { RequestGuard } from './guard.js'
 import type { ApiMetrics } from './metrics.js'
 import { changeVoters, listVoters } from './voters-routes.js'
+import { workloadLogs } from './logs-route.js'
 import { drainMember, inspectWorkload, leaveSlot, moveWorkload, scaleWorkload } from './operations-routes.js'
 import { failure, readBody, sendJson, sendText, type Failure } from './reply.js'
 import { resolveMember } from './resolve-member.js'
@@ -48,6 +49,7 @@ const ROUTES: Route[] = [
   { template: '/v1/workloads', pattern: /^\/v1\/workloads$/, method: 'GET', handle: (ctx, _req, res) => { listWorkloads(ctx, res) } },
   { template: '/v1/workloads', pattern: /^\/v1\/workloads$/, method: 'POST', handle: runWorkload },
   { template: '/v1/workloads/:name/stop', pattern: /^\/v1\/workloads\/([^/]+)\/stop$/, method: 'POST', handle: stopWorkload },
+  { template: '/v1/workloads/:name/logs', pattern: /^\/v1\/workloads\/([^/]+)\/logs$/, method: 'GET', handle: workloadLogs },
   { template: '/v1/workloads/:name', pattern: /^\/v1\/workloads\/([^/]+)$/, method: 'GET', handle: inspectWorkload },
   { template: '/v1/workloads/:name/move', pattern: /^\/v1\/workloads\/([^/]+)\/move$/, method: 'POST', handle: moveWorkload },
   { template: '/v1/workloads/:name/leave', pattern: /^\/v1\/workloads\/([^/]+)\/leave$/, method: 'POST', handle: leaveSlot },

@@ -83,6 +83,12 @@ export interface ApiSource {
   scale?: (workload: string, instances: number) => Promise<void>
   /** Re-places slot `index` of a workload off `node` (an instance's `leave()`); resolves where it goes, or undefined when nowhere. */
   leaveSlot?: (workload: string, index: number, node: string) => Promise<string | undefined>
+  /**
+   * The log lines of an instance of a workload, from `node` or from the node that runs it (or ran it last);
+   * undefined when there is no workload of that name.
+   */
+  logs?: (workload: string, request: { index: number, tail: number, follow: boolean, streams: Array<'stdout' | 'stderr'> }, node: string | undefined, signal: AbortSignal)
+  => Promise<{ node: string, nodeName: string, lines: AsyncIterable<{ stream: string, line: string } | { skipped: number }> } | undefined>
   /** Everything about one workload, or undefined when there is none of that name. */
   inspect?: (workload: string) => Promise<WorkloadDetailJson | undefined>
 }

@@ -16,9 +16,10 @@ import { move } from './commands/move/index.js'
 import { drain } from './commands/drain/index.js'
 import { inspect } from './commands/inspect/index.js'
 import { voters } from './commands/voters/index.js'
+import { logs } from './commands/logs/index.js'
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, run, ps, inspect, stop, scale, move, drain, voters, revoke]
+export const COMMANDS: readonly Command[] = [init, up, status, members, events, leave, run, ps, logs, inspect, stop, scale, move, drain, voters, revoke]
 
 const OVERVIEW = `dreammesh: a home or office cluster of equal peers, with no central controller.
 

@@ -11,6 +11,9 @@ const STREAMED_EVENTS = [
   'member:joined', 'member:suspect', 'member:alive', 'member:dead', 'member:left', 'member:updated', 'resources:changed'
 ] as const satisfies ReadonlyArray<keyof DreamNodeEvents>
 
+/** Instance states in which it runs (its log grows). */
+const OCCUPYING_STATES = new Set(['starting', 'running', 'unhealthy', 'stopping'])
+
 /** The most lease voters the first workload names (a majority of 5 survives two lost servers). */
 const MAX_INITIAL_VOTERS = 5
 
@@ -24,6 +27,7 @@ export class NodeApiSource implements ApiSource {
   scale?: ApiSource['scale']
   inspect?: ApiSource['inspect']
   leaveSlot?: ApiSource['leaveSlot']
+  logs?: ApiSource['logs']
 
   constructor (private readonly node: DreamNode, private readonly onLeave: () => Promise<void>) {
     if (node.workloads !== undefined) {
@@ -38,6 +42,15 @@ export class NodeApiSource implements ApiSource {
         const to = node.workloads?.elsewhere(workload, index, from)
         if (to !== undefined) await store.setMove(workload, index, to)
         return to
+      }
+      this.logs = async (workload, request, wanted, signal) => {
+        const service = node.workloads
+        if (service?.logs === undefined || store.workload(workload) === undefined) return undefined
+        // Where it runs now, else where it ran last (the board keeps ended instances a while), else here.
+        const reports = service.instances().filter(i => i.workload === workload && i.index === request.index)
+        const at = wanted ?? (reports.find(i => OCCUPYING_STATES.has(i.state)) ?? reports[0])?.node ?? node.peerId.toString()
+        const nodeName = [node.self(), ...node.members()].find(m => m.id === at)?.meta.name ?? at
+        return { node: at, nodeName, lines: service.logs.read(at, { workload, ...request }, signal) }
       }
       this.inspect = async (workload) => await inspectWorkload(node, this.listWorkloads().find(w => w.name === workload))
     }

@@ -120,6 +120,11 @@ export class CliProcesses {
     })
   }
 
+  /** Starts any long-running command (such as `logs -f`); its output gathers in the returned Daemon. */
+  background (args: string[]): Daemon {
+    return new Daemon(this.spawn(args), '')
+  }
+
   /** Starts `dreammesh up --data-dir DIR ...args`. */
   up (dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
     return new Daemon(this.spawn(['up', '--data-dir', dataDir, ...args], env), dataDir)
