@@ -77,6 +77,9 @@ describe('placement: validateWorkloadSpec', () => {
     const k = validateWorkloadSpec({ name: 'k', kind: 'vm', vm: { kernel: '/vm/bzImage', initrd: '/vm/initrd', append: 'console=ttyS0', memoryMb: 512, cpus: 1 } })
     assert.ok(k.ok, k.ok ? '' : k.problems.join('; '))
     assert.deepEqual(k.spec.vm, { kernel: '/vm/bzImage', initrd: '/vm/initrd', append: 'console=ttyS0', memoryMb: 512, cpus: 1 })
+    const f = validateWorkloadSpec({ name: 'f', kind: 'vm', vm: { kernel: '/vm/bzImage', memoryMb: 64, cpus: 1, forward: [{ host: 18080, guest: 80 }] } })
+    assert.ok(f.ok)
+    assert.deepEqual(f.spec.vm, { kernel: '/vm/bzImage', memoryMb: 64, cpus: 1, forward: [{ host: 18080, guest: 80 }] })
   })
 
   it('lists every problem of a spec with many bad fields, each with its path', () => {
@@ -153,6 +156,12 @@ describe('placement: validateWorkloadSpec', () => {
     has(problemsOf({ name: 'v', kind: 'vm' }), 'vm', 'required for kind vm')
     has(problemsOf({ name: 'v', kind: 'vm', vm: { memoryMb: 1, cpus: 1 } }), 'vm', 'needs image or kernel')
     has(problemsOf({ name: 'v', kind: 'vm', vm: { image: '/a', initrd: '/i', memoryMb: 1, cpus: 1 } }), 'vm.initrd', 'only with kernel')
+    const fw = problemsOf({ name: 'v', kind: 'vm', vm: { kernel: '/k', memoryMb: 64, cpus: 1, forward: [{ host: 8080, guest: 80 }, { host: 8080, guest: 81 }, { host: 0, guest: 1 }, { guest: 2 }, 'x'] } })
+    has(fw, 'vm.forward[1].host', 'forwarded twice')
+    has(fw, 'vm.forward[2].host', 'from 1')
+    has(fw, 'vm.forward[3].host', 'required')
+    has(fw, 'vm.forward[4]', 'must be { host, guest }')
+    has(problemsOf({ name: 'v', kind: 'vm', vm: { kernel: '/k', memoryMb: 64, cpus: 1, forward: 'all' } }), 'vm.forward', 'list')
     has(problemsOf({ name: 's', kind: 'service', command: 'x', mountStateAt: '/m', isolated: true }), 'mountStateAt', 'needs stateDir')
     has(problemsOf({ name: 's', kind: 'service', command: 'x', replicateStateEveryMs: 60_000 }), 'replicateStateEveryMs', 'needs stateDir')
     has(problemsOf({ name: 's', kind: 'service', command: 'x', health: { check: 'http', url: 'ftp://x/' } }), 'health.url', 'http')

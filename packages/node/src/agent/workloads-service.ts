@@ -112,7 +112,10 @@ export class WorkloadsService {
       warn: this.init.warn
     })
     this.replicator.start()
-    const runner = this.runner = new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) })
+    const runner = this.runner = new SupervisorRunner(supervisor, (key, err) => { this.init.warn(`${key}: ${err.message}`) }, {
+      dataDir: node.dataDir,
+      say: this.init.warn
+    })
     this.board = new InstanceBoard({
       host: node.host,
       selfId: node.selfId,

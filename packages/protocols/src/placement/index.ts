@@ -20,7 +20,8 @@ export {
   type RestartMode,
   type RestartPolicy,
   type HealthCheck,
-  type VmGuest
+  type VmGuest,
+  type PortForward
 } from './spec.js'
 export { validateWorkloadSpec, type SpecValidation } from './validate.js'
 export { place } from './place.js'

@@ -61,6 +61,9 @@ export const MAX_VM_MEMORY_MB = 1_048_576
 /** A guest's virtual CPUs (qemu's usual maximum for the q35 machine is 288; 256 is plenty at home). */
 export const MAX_VM_CPUS = 256
 
+/** Host ports one guest may have forwarded into it. */
+export const MAX_VM_FORWARDS = 16
+
 /** The kernel command line of a guest, in bytes (Linux's COMMAND_LINE_SIZE on x86 is 2048; arm64 4096). */
 export const MAX_KERNEL_APPEND_BYTES = 4_096
 

@@ -79,10 +79,20 @@ export type HealthCheck =
   | (HealthTiming & { check: 'http', url: string })
   | (HealthTiming & { check: 'command', args: string[] })
 
+/** A TCP port of the host (bound to 127.0.0.1 on the guest's node) forwarded to a port of the guest. */
+export interface PortForward { host: number, guest: number }
+
+interface VmCommon {
+  memoryMb: number
+  cpus: number
+  /** Host ports forwarded into the guest (qemu's user-mode network), so a health check or a client can reach it. */
+  forward?: PortForward[]
+}
+
 /** The guest of a `vm` workload: a disk image, or a kernel booted directly. */
 export type VmGuest =
-  | { image: string, memoryMb: number, cpus: number }
-  | { kernel: string, initrd?: string, append?: string, memoryMb: number, cpus: number }
+  | (VmCommon & { image: string })
+  | (VmCommon & { kernel: string, initrd?: string, append?: string })
 
 /** A validated workload spec, defaults filled in. */
 export interface WorkloadSpec {

@@ -8,33 +8,51 @@ import {
   type Preference,
   type Resources,
   type RestartPolicy,
-  type VmGuest
+  type VmGuest,
+  type PortForward
 } from './spec.js'
 
 /** The readers of the spec's structured fields (guest, constraints, preferences, resources, restart, health). */
 
 export function readVm (v: unknown, p: Problems): VmGuest | undefined {
   if (!isObject(v)) { p.add('vm', 'must be an object'); return undefined }
-  rejectUnknown(v, ['image', 'kernel', 'initrd', 'append', 'memoryMb', 'cpus'], 'vm', p)
+  rejectUnknown(v, ['image', 'kernel', 'initrd', 'append', 'memoryMb', 'cpus', 'forward'], 'vm', p)
   const memoryMb = v.memoryMb === undefined ? req(p, 'vm.memoryMb') : readInt(v.memoryMb, 'vm.memoryMb', p, 1, L.MAX_VM_MEMORY_MB)
   const cpus = v.cpus === undefined ? req(p, 'vm.cpus') : readInt(v.cpus, 'vm.cpus', p, 1, L.MAX_VM_CPUS)
+  const forward = v.forward === undefined ? undefined : readForwards(v.forward, p)
   if (v.image !== undefined && v.kernel !== undefined) { p.add('vm', 'either image or kernel, not both'); return undefined }
   if (v.image !== undefined) {
     if (v.initrd !== undefined) p.add('vm.initrd', 'only with kernel')
     if (v.append !== undefined) p.add('vm.append', 'only with kernel')
     const image = readPath(v.image, 'vm.image', p)
     if (image === undefined || memoryMb === undefined || cpus === undefined) return undefined
-    return { image, memoryMb, cpus }
+    return { image, memoryMb, cpus, ...(forward === undefined ? {} : { forward }) }
   }
   if (v.kernel === undefined) { p.add('vm', 'needs image or kernel'); return undefined }
   const kernel = readPath(v.kernel, 'vm.kernel', p)
   const initrd = v.initrd === undefined ? undefined : readPath(v.initrd, 'vm.initrd', p)
   const append = v.append === undefined ? undefined : readString(v.append, 'vm.append', p, { maxBytes: L.MAX_KERNEL_APPEND_BYTES, mayBeEmpty: true })
   if (kernel === undefined || memoryMb === undefined || cpus === undefined) return undefined
-  const guest: VmGuest = { kernel, memoryMb, cpus }
+  const guest: VmGuest = { kernel, memoryMb, cpus, ...(forward === undefined ? {} : { forward }) }
   if (initrd !== undefined) guest.initrd = initrd
   if (append !== undefined) guest.append = append
   return guest
+}
+
+function readForwards (v: unknown, p: Problems): PortForward[] | undefined {
+  if (!Array.isArray(v)) { p.add('vm.forward', 'must be a list of { host, guest } ports'); return undefined }
+  if (v.length > L.MAX_VM_FORWARDS) { p.add('vm.forward', `at most ${L.MAX_VM_FORWARDS} ports`); return undefined }
+  const out: PortForward[] = []
+  for (const [i, f] of v.entries()) {
+    if (!isObject(f)) { p.add(`vm.forward[${i}]`, 'must be { host, guest }'); continue }
+    rejectUnknown(f, ['host', 'guest'], `vm.forward[${i}]`, p)
+    const host = f.host === undefined ? req(p, `vm.forward[${i}].host`) : readInt(f.host, `vm.forward[${i}].host`, p, 1, 65_535)
+    const guest = f.guest === undefined ? req(p, `vm.forward[${i}].guest`) : readInt(f.guest, `vm.forward[${i}].guest`, p, 1, 65_535)
+    if (host === undefined || guest === undefined) continue
+    if (out.some(o => o.host === host)) { p.add(`vm.forward[${i}].host`, `port ${host} is forwarded twice`); continue }
+    out.push({ host, guest })
+  }
+  return out
 }
 
 export function readConstraints (v: unknown, p: Problems): Constraints | undefined {

@@ -9,6 +9,8 @@ export const run: Command = {
   help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--min N --max M] [--constraint KEY=VALUE]...
                      [--cpu MILLIS] [--memory MB] [--state-dir P] [--replicate-state DURATION] [--isolated]
                      [--health tcp:PORT|URL] -- CMD ARGS...
+       dreammesh run --name W --kind vm (--kernel K [--initrd I] [--append TEXT] | --image DISK)
+                     --vm-memory MB --vm-cpus N [--forward HOST:GUEST]...
 
 Writes the workload into the cluster's desired state (replicated to every node, and on disk before this
 command returns). Every node computes the same placement; the node it picks takes the slot's lease from the
@@ -19,6 +21,9 @@ kinds:
   service         one instance in the whole cluster (the default)
   replicated      --replicas N instances, on distinct nodes
   system          one instance on every node that matches the constraints
+  vm              a guest OS under qemu, for applications that cannot run natively (KVM where a probe
+                  guest boots within 10 s, else qemu's TCG); one instance, not failed over (its disk is
+                  on its node)
   cluster-aware   --min..--max instances (the app asks for more or fewer with the SDK; \`scale\` by hand)
 
 flags:
@@ -34,6 +39,12 @@ flags:
   --replicate-state D    with --state-dir: two other servers pull a snapshot of the state every D (30s, 5m);
                          if the node holding the state is lost, it restarts from the newest snapshot
   --isolated             run it under bubblewrap (read-only root, private /tmp, its own pids)
+  --kernel K, --initrd I, --append TEXT
+                         vm: boot this kernel (its console is the instance's log)
+  --image DISK           vm: boot this disk image (read-write: it is the guest's state)
+  --vm-memory MB, --vm-cpus N
+                         vm: the guest's RAM and vCPUs (booked at least; qemu's overhead is added)
+  --forward HOST:GUEST   vm: forward 127.0.0.1:HOST on the node to the guest's port; may repeat
   --health tcp:PORT|URL  restart it when this check (a TCP connect, or an http:// GET) fails 3 times in a row
 ${COMMON_HELP}
 
@@ -42,6 +53,7 @@ examples:
   dreammesh run --name web --health tcp:8080 --constraint role=server -- python3 -m http.server 8080
   dreammesh run --name worker --kind replicated --replicas 3 --cpu 500 -- /usr/local/bin/worker
   dreammesh run --name db --state-dir db --replicate-state 30s -- /usr/local/bin/my-db
+  dreammesh run --name legacy --kind vm --image /srv/vm/legacy.qcow2 --vm-memory 2048 --vm-cpus 2 --forward 8443:443
   dreammesh run --name board --kind cluster-aware --min 1 --max 3 --cpu 1000 -- node examples/peer-board/app.mjs`,
   options: {
     ...COMMON_OPTIONS,
@@ -51,6 +63,13 @@ examples:
     min: { type: 'string' },
     max: { type: 'string' },
     'replicate-state': { type: 'string' },
+    kernel: { type: 'string' },
+    initrd: { type: 'string' },
+    append: { type: 'string' },
+    image: { type: 'string' },
+    'vm-memory': { type: 'string' },
+    'vm-cpus': { type: 'string' },
+    forward: { type: 'string', multiple: true },
     constraint: { type: 'string', multiple: true },
     cpu: { type: 'string' },
     memory: { type: 'string' },
@@ -58,7 +77,7 @@ examples:
     isolated: { type: 'boolean' },
     health: { type: 'string' }
   },
-  positionals: { min: 1, max: 257, name: 'CMD' },
+  positionals: { min: 0, max: 257, name: 'CMD' },
   async run (args, io) {
     const v = args.values
     const spec = specFromFlags(v, args.positionals)
@@ -81,7 +100,16 @@ examples:
 function specFromFlags (v: Record<string, unknown>, command: string[]): Record<string, unknown> {
   const name = v.name as string | undefined
   if (name === undefined) throw new UsageError('--name is required')
-  const spec: Record<string, unknown> = { name, kind: (v.kind as string | undefined) ?? 'service', command: command[0], args: command.slice(1) }
+  const kind = (v.kind as string | undefined) ?? 'service'
+  const spec: Record<string, unknown> = { name, kind }
+  if (kind === 'vm') {
+    if (command.length > 0) throw new UsageError('a vm takes no CMD: describe the guest with --kernel or --image')
+    spec.vm = guestFromFlags(v)
+  } else {
+    if (command.length === 0) throw new UsageError('CMD is required: dreammesh run --name W -- CMD ARGS...')
+    spec.command = command[0]
+    spec.args = command.slice(1)
+  }
   if (v.replicas !== undefined) spec.replicas = integer('--replicas', v.replicas as string)
   if (v.min !== undefined) spec.minInstances = integer('--min', v.min as string)
   if (v.max !== undefined) spec.maxInstances = integer('--max', v.max as string)
@@ -131,4 +159,23 @@ function durationMs (flag: string, text: string): number {
   if (m === null) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a duration such as 30s, 5m or 1h`)
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h']
   return Number(m[1]) * unit
+}
+
+/** The `vm` of a spec from the guest flags; the node validates the rest. */
+function guestFromFlags (v: Record<string, unknown>): Record<string, unknown> {
+  const vm: Record<string, unknown> = {}
+  for (const [flag, field] of [['kernel', 'kernel'], ['initrd', 'initrd'], ['append', 'append'], ['image', 'image']] as const) {
+    if (v[flag] !== undefined) vm[field] = v[flag]
+  }
+  if (v['vm-memory'] !== undefined) vm.memoryMb = integer('--vm-memory', v['vm-memory'] as string)
+  if (v['vm-cpus'] !== undefined) vm.cpus = integer('--vm-cpus', v['vm-cpus'] as string)
+  const forwards = (v.forward as string[] | undefined) ?? []
+  if (forwards.length > 0) {
+    vm.forward = forwards.map(f => {
+      const m = /^(\d{1,5}):(\d{1,5})$/.exec(f)
+      if (m === null) throw new UsageError(`--forward ${JSON.stringify(f)}: expected HOST:GUEST ports, such as 8443:443`)
+      return { host: Number(m[1]), guest: Number(m[2]) }
+    })
+  }
+  return vm
 }
