@@ -82,6 +82,7 @@ describe('cli: move with state, inspect and drain on three `dreammesh up` proces
     const moved = await runOk(['move', 'notes', '--to', to, '--data-dir', dirs.gamma])
     assert.match(moved.stdout, new RegExp(`notes#0 runs on ${to}`))
     assert.match(moved.stdout, /downtime \d+\.\d\d s/)
+    console.log(`      ${moved.stdout.trim()}`)
 
     const now = await running(to)
     assert.equal(now?.node, to, 'it runs on the target')
@@ -197,6 +198,7 @@ describe('cli: move with state, inspect and drain on three `dreammesh up` proces
     const detail = await inspect(now!.node as Name, 'journal')
     assert.ok(typeof detail.lastTransfer?.snapshotAgeMs === 'number', `the age of the snapshot is reported: ${JSON.stringify(detail.lastTransfer)}`)
     assert.ok(detail.lastTransfer.snapshotAgeMs < 60_000)
+    console.log(`      restarted on ${now!.node} from a snapshot ${(detail.lastTransfer.snapshotAgeMs / 1000).toFixed(1)} s old`)
   })
 
 })

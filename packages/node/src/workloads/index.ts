@@ -32,3 +32,7 @@ export { probeBubblewrap, type Bubblewrap } from './sandbox.js'
 export { probeOnce, type ProbeResult } from './health.js'
 export { RotatingLog, readLogTail, type LogStream } from './logs.js'
 export * from './constants.js'
+export {
+  qemuArgs, qemuMemoryBytes, probeAccel, QEMU_BINARY, QEMU_OVERHEAD_MB, TCG_CACHE_MB, ACCEL_FILE, KVM_PROBE_BUDGET_MS,
+  type Accel, type AccelVerdict
+} from './vm/index.js'
