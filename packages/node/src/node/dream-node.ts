@@ -24,6 +24,7 @@ import { advertisedAddrs, P2P_CODE, peerIdOf } from './addrs.js'
 import { DEAD_HANGUP_SILENCE_MS, DEFAULT_LISTEN, LEAVE_GRACE_MIN_MS, LEAVE_GRACE_GOSSIP_ROUNDS, MEMBER_DIAL_TIMEOUT_MS, RECONNECT_INTERVAL_MS } from './constants.js'
 import { MEMBER_EVENT_NAMES, type DreamNodeEvents } from './events.js'
 import { HeardTracker } from './heard-tracker.js'
+import { JoinRetry } from './join-retry.js'
 import { MemberDialer } from './member-dialer.js'
 import { NameGuard } from './name-guard.js'
 import { NodeMetrics } from './node-metrics.js'
@@ -146,6 +147,8 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
   private dialer: MemberDialer | undefined
   private nameGuard: NameGuard | undefined
   private reconnectTimer: ReturnType<typeof setInterval> | undefined
+  /** mDNS peers not yet members, joined through again until they are. */
+  private readonly joinRetry = new JoinRetry(id => { this.joinThrough(id) }, () => performance.now())
   private resourceChannel: ResourceChannel | undefined
   private clusterState: ClusterState | undefined
   private workloadsService: WorkloadsService | undefined
@@ -355,7 +358,10 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       this.driver.start()
       this.phase = 'started'
       host.addEventListener('peer:discovery', this.onDiscovery)
-      this.reconnectTimer = setInterval(() => { this.dialer?.reconnect(this.members()) }, RECONNECT_INTERVAL_MS)
+      this.reconnectTimer = setInterval(() => {
+        this.dialer?.reconnect(this.members())
+        this.joinRetry.tick(id => this.isLiveMember(id))
+      }, RECONNECT_INTERVAL_MS)
       this.reconnectTimer.unref()
       if (this.options.resources !== false) {
         this.resourceChannel = new ResourceChannel({
@@ -457,9 +463,20 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
       .then(() => {
         this.dialer?.dial(id)
         // Joining through it is harmless when it is already a member, and needed when we know no one.
-        const known = this.members().some(m => m.id === id && m.state !== 'dead' && m.state !== 'left')
-        if (!known) this.driver?.command({ type: 'join', seeds: [id] })
+        if (!this.isLiveMember(id)) {
+          this.joinThrough(id)
+          this.joinRetry.discovered(id)
+        }
       }, () => {})
+  }
+
+  private isLiveMember (id: NodeId): boolean {
+    return this.members().some(m => m.id === id && m.state !== 'dead' && m.state !== 'left')
+  }
+
+  private joinThrough (id: NodeId): void {
+    this.dialer?.dial(id)
+    this.driver?.command({ type: 'join', seeds: [id] })
   }
 
   /** Bootstrap peers as member ids, with their addresses in the peer store and a dial under way. */
