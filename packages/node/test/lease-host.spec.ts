@@ -2,14 +2,11 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { memory } from '@libp2p/memory'
-import { multiaddr } from '@multiformats/multiaddr'
-import { Registry } from 'prom-client'
 import { localTestLeaseConfig, type LeaseEvent } from '@dreammesh/protocols'
-import { createHost, generateClusterCode, parseClusterCode, type DreamHost } from '../src/index.js'
+import type { DreamHost } from '../src/index.js'
 import { LeaseHost } from '../src/leases/lease-host.js'
 import { LEASE_FILE } from '../src/leases/lease-store.js'
+import { createMemoryHosts } from './support/memory-hosts.js'
 import { waitUntil } from './wait.js'
 
 /**
@@ -19,7 +16,6 @@ import { waitUntil } from './wait.js'
  */
 
 const RUN = `dreammesh-lease-${process.pid}-${Date.now().toString(36)}`
-const CODE = parseClusterCode(generateClusterCode().text)
 const RESOURCE = 'w/web/0'
 
 interface Peer { host: DreamHost, lease: LeaseHost, events: Array<LeaseEvent & { atMs: number }>, dataDir: string }
@@ -31,18 +27,7 @@ describe('leases over libp2p (LeaseHost)', function () {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'dreammesh-lease-'))
-    const hosts: DreamHost[] = []
-    for (let i = 0; i < 3; i++) {
-      hosts.push(await createHost({
-        privateKey: await generateKeyPair('Ed25519'),
-        listen: [`/memory/${RUN}-${i}`],
-        transports: [memory()],
-        admission: { mode: 'private', code: CODE },
-        mdns: false,
-        registry: new Registry()
-      }))
-    }
-    for (const a of hosts) for (const b of hosts) if (a !== b) await a.dial(multiaddr(b.getMultiaddrs()[0].toString()))
+    const hosts = await createMemoryHosts(3, RUN)
     const voters = hosts.map(h => h.peerId.toString())
     for (const [i, host] of hosts.entries()) {
       const events: Peer['events'] = []

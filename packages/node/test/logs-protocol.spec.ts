@@ -2,13 +2,10 @@ import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { memory } from '@libp2p/memory'
-import { multiaddr } from '@multiformats/multiaddr'
-import { Registry } from 'prom-client'
-import { createHost, generateClusterCode, parseClusterCode, RotatingLog, type DreamHost } from '../src/index.js'
+import { RotatingLog, type DreamHost } from '../src/index.js'
 import { LogService, LOGS_PROTOCOL, logPathOf, MAX_FOLLOWERS_PER_PEER, type LogItem } from '../src/logs/index.js'
 import { encodeLengthPrefixed } from '../src/transport/length-prefix.js'
+import { createMemoryHosts } from './support/memory-hosts.js'
 import { writeRawStream } from './support/raw-stream.js'
 import { waitUntil } from './wait.js'
 
@@ -19,7 +16,6 @@ import { waitUntil } from './wait.js'
  */
 
 const RUN = `dreammesh-logs-${process.pid}-${Date.now().toString(36)}`
-const CODE = parseClusterCode(generateClusterCode().text)
 
 describe('logs over libp2p (LogService)', function () {
   this.timeout(30_000)
@@ -31,13 +27,7 @@ describe('logs over libp2p (LogService)', function () {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'dreammesh-logs-'))
-    for (let i = 0; i < 2; i++) {
-      hosts.push(await createHost({
-        privateKey: await generateKeyPair('Ed25519'), listen: [`/memory/${RUN}-${i}`], transports: [memory()],
-        admission: { mode: 'private', code: CODE }, mdns: false, registry: new Registry()
-      }))
-    }
-    await hosts[1].dial(multiaddr(hosts[0].getMultiaddrs()[0].toString()))
+    hosts.push(...await createMemoryHosts(2, RUN))
     await mkdir(join(root, 'logs'))
     await writeFile(logPathOf(root, 'old', 0, 'stdout'), 'one\ntwo\nthree\n')
     live = new RotatingLog({ path: logPathOf(root, 'web', 0, 'stdout') })

@@ -4,13 +4,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { memory } from '@libp2p/memory'
-import { multiaddr } from '@multiformats/multiaddr'
-import { Registry } from 'prom-client'
-import { createHost, generateClusterCode, parseClusterCode, type DreamHost } from '../src/index.js'
+import type { DreamHost } from '../src/index.js'
 import { packState, recoverStateDir, restoreState, stateDirOf, StateService, STATE_PROTOCOL } from '../src/state-transfer/index.js'
 import { encodeLengthPrefixed } from '../src/transport/length-prefix.js'
+import { createMemoryHosts } from './support/memory-hosts.js'
 import { writeRawStream } from './support/raw-stream.js'
 import { waitUntil } from './wait.js'
 
@@ -22,7 +19,6 @@ import { waitUntil } from './wait.js'
  */
 
 const RUN = `dreammesh-state-${process.pid}-${Date.now().toString(36)}`
-const CODE = parseClusterCode(generateClusterCode().text)
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
 describe('state transfer (archives over libp2p)', function () {
@@ -36,20 +32,12 @@ describe('state transfer (archives over libp2p)', function () {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'dreammesh-state-'))
+    hosts.push(...await createMemoryHosts(2, RUN))
     for (let i = 0; i < 2; i++) {
-      hosts.push(await createHost({
-        privateKey: await generateKeyPair('Ed25519'),
-        listen: [`/memory/${RUN}-${i}`],
-        transports: [memory()],
-        admission: { mode: 'private', code: CODE },
-        mdns: false,
-        registry: new Registry()
-      }))
       const dir = join(root, `n${i}`)
       await mkdir(dir)
       dirs.push(dir)
     }
-    await hosts[1].dial(multiaddr(hosts[0].getMultiaddrs()[0].toString()))
     for (let i = 0; i < 2; i++) {
       const s = new StateService({
         node: hosts[i],

@@ -80,19 +80,10 @@ export class StateService {
   async fetch (peer: string, workload: string): Promise<TransferResult> {
     const started = performance.now()
     await recoverStateDir(stateDirOf(this.init.dataDir, workload))
-    const archive = this.tempPath()
-    try {
-      const header = await this.request(peer, { v: 1, op: 'fetch', workload }, async (reader, h, touch) => {
-        await this.receive(reader, h.bytes, archive, touch)
-        return h
-      })
-      await this.verify(archive, header, peer)
-      const got = { bytes: header.bytes, sha256: header.sha256 }
+    return await this.download(peer, { v: 1, op: 'fetch', workload }, async (archive, header) => {
       await restoreState(archive, stateDirOf(this.init.dataDir, workload))
-      return { bytes: got.bytes, sha256: got.sha256, ms: Math.round(performance.now() - started), from: peer }
-    } finally {
-      await rm(archive, { force: true })
-    }
+      return { bytes: header.bytes, sha256: header.sha256, ms: Math.round(performance.now() - started), from: peer }
+    })
   }
 
   /**
@@ -100,19 +91,11 @@ export class StateService {
    * standby copy (`<dataDir>/snapshots/<workload>.tar` and its `.json`), replacing an older one atomically.
    */
   async pullSnapshot (peer: string, workload: string): Promise<SnapshotMeta> {
-    const archive = this.tempPath()
-    try {
-      const header = await this.request(peer, { v: 1, op: 'snapshot', workload }, async (reader, h, touch) => {
-        await this.receive(reader, h.bytes, archive, touch)
-        return h
-      })
-      await this.verify(archive, header, peer)
+    return await this.download(peer, { v: 1, op: 'snapshot', workload }, async (archive, header) => {
       const meta: SnapshotMeta = { workload, bytes: header.bytes, sha256: header.sha256, takenAtMs: header.takenAtMs ?? Date.now(), epoch: header.epoch ?? 0, from: peer }
       await this.snapshots.keep(archive, meta)
       return meta
-    } finally {
-      await rm(archive, { force: true })
-    }
+    })
   }
 
   /** What standby copy of `workload` `peer` keeps (this node's own when `peer` is its id), or undefined. */
@@ -135,17 +118,27 @@ export class StateService {
       await restoreState(this.snapshots.archivePath(workload), dir)
       return meta
     }
-    const archive = this.tempPath()
-    try {
-      const header = await this.request(peer, { v: 1, op: 'snapshot-copy', workload }, async (reader, h, touch) => {
-        await this.receive(reader, h.bytes, archive, touch)
-        return h
-      })
-      await this.verify(archive, header, peer)
+    return await this.download(peer, { v: 1, op: 'snapshot-copy', workload }, async (archive, header) => {
       const meta = readMeta(header.meta)
       if (meta === undefined) throw new ProtocolError('bad-header', 'a snapshot copy came without its metadata')
       await restoreState(archive, dir)
       return meta
+    })
+  }
+
+  /**
+   * Asks `peer` for an archive, writes it to a temporary file, checks its size and sha256 against the
+   * header, and hands the file to `use`; the file is removed afterwards, whatever happens.
+   */
+  private async download<T> (peer: string, request: StateRequest, use: (archive: string, header: AnswerHeader) => Promise<T>): Promise<T> {
+    const archive = this.tempPath()
+    try {
+      const header = await this.request(peer, request, async (reader, h, touch) => {
+        await this.receive(reader, h.bytes, archive, touch)
+        return h
+      })
+      await this.verify(archive, header, peer)
+      return await use(archive, header)
     } finally {
       await rm(archive, { force: true })
     }

@@ -1,4 +1,5 @@
 import type { ApiClient } from '../../api/client.js'
+import { UsageError } from '../command.js'
 import type { WorkloadJson } from '../../api/types.js'
 
 /** How often a command that follows the cluster asks its node again, in ms. */
@@ -27,9 +28,9 @@ export async function followWorkloads (
 /** States in which an instance still occupies its node. */
 export const OCCUPYING_STATES = new Set(['starting', 'running', 'unhealthy', 'stopping'])
 
-/** Parses `--timeout S` (seconds), with a default. */
+/** Parses `--timeout S` (seconds), with a default; a bad value is a UsageError. */
 export function timeoutSeconds (text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback
-  if (!/^\d{1,6}$/.test(text)) throw new Error(`--timeout ${JSON.stringify(text)}: expected whole seconds`)
+  if (!/^\d{1,6}$/.test(text)) throw new UsageError(`--timeout ${JSON.stringify(text)}: expected whole seconds`)
   return Number(text)
 }

@@ -1,6 +1,6 @@
 import { ApiClient } from '../../../api/client.js'
 import type { MemberJson, WorkloadJson } from '../../../api/types.js'
-import { COMMON_HELP, COMMON_OPTIONS, EXIT, UsageError, type Command } from '../../command.js'
+import { COMMON_HELP, COMMON_OPTIONS, EXIT, type Command } from '../../command.js'
 import { resolveDataDir } from '../../data-dir.js'
 import { followWorkloads, OCCUPYING_STATES, timeoutSeconds } from '../../format/follow.js'
 
@@ -28,12 +28,7 @@ examples:
   positionals: { min: 1, max: 1, name: 'NODE' },
   async run (args, io) {
     const v = args.values
-    let timeout: number
-    try {
-      timeout = timeoutSeconds(v.timeout as string | undefined, 120)
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
+    const timeout = timeoutSeconds(v.timeout as string | undefined, 120)
     const client = ApiClient.forDataDir(resolveDataDir(v['data-dir'] as string | undefined, io.env))
     const wanted = args.positionals[0]
     const undo = v.undo === true

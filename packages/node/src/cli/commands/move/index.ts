@@ -39,12 +39,7 @@ examples:
     const indexText = (v.index as string | undefined) ?? '0'
     if (!/^\d{1,5}$/.test(indexText)) throw new UsageError(`--index ${JSON.stringify(indexText)} is not a whole number`)
     const index = Number(indexText)
-    let timeout: number
-    try {
-      timeout = timeoutSeconds(v.timeout as string | undefined, 120)
-    } catch (err) {
-      throw new UsageError((err as Error).message)
-    }
+    const timeout = timeoutSeconds(v.timeout as string | undefined, 120)
     const client = ApiClient.forDataDir(resolveDataDir(v['data-dir'] as string | undefined, io.env))
     const slotOf = (ws: WorkloadJson[]): WorkloadJson['instances'] => ws.find(w => w.name === name)?.instances.filter(i => i.index === index) ?? []
     const before = slotOf(await client.get<WorkloadJson[]>('/v1/workloads'))
