@@ -6,7 +6,10 @@
  *      every node has both edits;
  *   2. its node is lost as a machine is (link down, every process in its namespace killed, so nothing closes
  *      cleanly): the service answers again from another node;
- *   3. the agent alone is killed (kill -9): its child is gone before another server starts a copy.
+ *   3. the agent alone is killed (kill -9): its child is gone before another server starts a copy;
+ *   4. a workload with a state dir is moved between the namespaces: its bytes cross libp2p (each node has its
+ *      own data dir) and `inspect --json` reports the same stateChecksum before and after;
+ *   5. the node that runs it is drained: it ends empty, and the state moves along again.
  * Five servers keep a majority of voters through the two losses without restarting anyone. Needs root,
  * iproute2 and nftables, and cgroups; skips with the reason otherwise.
  */
@@ -211,5 +214,56 @@ describe('workloads across processes (network namespaces): partition, machine lo
     const startedAt = Date.parse(next!.since)
     console.log(`      the old copy was gone ${((startedAt - goneAt) / 1000).toFixed(2)} s before the new one started on ${nodes[next!.holder].name}`)
     assert.ok(goneAt < startedAt, `the new copy started at ${next!.since}, before the old one was gone (${new Date(goneAt).toISOString()})`)
+  })
+
+  /** Members that still run (not lost, not killed). */
+  const live = (): number[] => nodes.map((_, i) => i).filter((i) => !nodes[i].exited() && !lost.has(i))
+  const lost = new Set<number>()
+
+  async function cli (i: number, args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+    // Before any `--`: what follows it is the workload's command.
+    return await runCli(lan!, i, [args[0], '--data-dir', nodes[i].dataDir, ...args.slice(1)])
+  }
+
+  async function notesOn (from: number): Promise<{ node: number, epoch: number } | undefined> {
+    const running = (await ps(from))?.find((w) => w.name === 'notes')?.instances.filter((i) => i.state === 'running') ?? []
+    if (running.length !== 1) return undefined
+    const node = nodes.findIndex((n) => n.name === running[0].node)
+    return node < 0 ? undefined : { node, epoch: running[0].epoch }
+  }
+
+  it('move: a state dir crosses libp2p between namespaces; the stateChecksum is equal afterwards', async () => {
+    for (const [i, n] of nodes.entries()) if (n.exited()) lost.add(i)
+    const [a] = live()
+    const app = ['/bin/sh', '-c', '[ -f "$DREAMMESH_STATE_DIR/blob" ] || head -c 300000 /dev/urandom > "$DREAMMESH_STATE_DIR/blob"; exec sleep 600']
+    const ran = await cli(a, ['run', '--name', 'notes', '--state-dir', 'notes', '--', ...app])
+    assert.equal(ran.code, 0, ran.stderr)
+    let at: Awaited<ReturnType<typeof notesOn>>
+    await until('notes runs', async () => (at = await notesOn(a)) !== undefined)
+    await until('its state is recorded', async () => {
+      const r = await cli(a, ['inspect', 'notes', '--json'])
+      return r.code === 0 && (JSON.parse(r.stdout) as { stateChecksum: string | null }).stateChecksum !== null
+    })
+    const before = JSON.parse((await cli(a, ['inspect', 'notes', '--json'])).stdout) as { stateChecksum: string }
+    const target = live().find((i) => i !== at!.node)!
+    const moved = await cli(a, ['move', 'notes', '--to', nodes[target].name])
+    assert.equal(moved.code, 0, moved.stderr)
+    console.log(`      ${moved.stdout.trim()}`)
+    await until('notes runs on the target', async () => (await notesOn(a))?.node === target)
+    const after = JSON.parse((await cli(live().find((i) => i !== target)!, ['inspect', 'notes', '--json'])).stdout) as { stateChecksum: string, stateHome: { nodeName: string } }
+    assert.equal(after.stateHome.nodeName, nodes[target].name)
+    assert.equal(after.stateChecksum, before.stateChecksum)
+  })
+
+  it('drain: the node that runs it ends empty, and the state moves along', async () => {
+    const at = (await notesOn(live()[0]))!
+    const other = live().find((i) => i !== at.node)!
+    const drained = await cli(other, ['drain', nodes[at.node].name, '--timeout', '40'])
+    assert.equal(drained.code, 0, drained.stderr)
+    assert.match(drained.stdout, /is empty/)
+    let now: Awaited<ReturnType<typeof notesOn>>
+    await until('notes runs elsewhere', async () => (now = await notesOn(other)) !== undefined && now.node !== at.node)
+    const list = await ps(other)
+    assert.ok(list?.every((w) => w.instances.every((i) => i.node !== nodes[at.node].name || !['starting', 'running', 'stopping'].includes(i.state))), JSON.stringify(list))
   })
 })
