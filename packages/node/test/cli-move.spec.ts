@@ -155,33 +155,6 @@ describe('cli: move with state, inspect and drain on three `dreammesh up` proces
     assert.match(undone.stdout, /no longer revoked/)
   })
 
-  it('logs: the tail and then new lines of an instance, read from another node over libp2p; bad input refused', async () => {
-    const talker = ['/bin/sh', '-c', 'i=0; while true; do echo "line $i"; echo "oops $i" >&2; i=$((i+1)); sleep 0.1; done']
-    await runOk(['run', '--name', 'talker', '--data-dir', dirs.alpha, '--', ...talker])
-    let at: Instance | undefined
-    await pollUntil(() => 'talker runs', async () => (at = await running('alpha', 'talker')) !== undefined, 30_000)
-    const elsewhere = NAMES.find(n => n !== at!.node)!
-    await pollUntil(() => 'talker has printed', async () => /line 5/.test((await runOk(['logs', 'talker', '--stdout', '--data-dir', dirs[elsewhere]])).stdout), 10_000)
-    const tail = await runOk(['logs', 'talker', '--tail', '3', '--data-dir', dirs[elsewhere]])
-    assert.equal(tail.stdout.trim().split('\n').length, 3)
-    assert.match(tail.stdout, /^line \d+$/m)
-    assert.match(tail.stderr, /^oops \d+$/m)
-    const follow = cli.background(['logs', 'talker', '-f', '--tail', '0', '--stdout', '--data-dir', dirs[elsewhere]])
-    await pollUntil(() => `logs -f printed new lines (so far: ${follow.stdout.slice(-200)})`, async () => (follow.stdout.match(/^line \d+$/gm) ?? []).length >= 5, 10_000)
-    follow.signal('SIGINT')
-    const ended = await follow.exited
-    assert.equal(ended.code, 0, ended.stderr)
-    assert.deepEqual(stackLines(ended.stderr), [])
-    const numbers = (follow.stdout.match(/^line (\d+)$/gm) ?? []).map(l => Number(l.slice(5)))
-    assert.ok(numbers.every((n, i) => i === 0 || n === numbers[i - 1] + 1), `in order, none lost: ${numbers.join(',')}`)
-    const unknown = await cli.run(['logs', 'nothing', '--data-dir', dirs.alpha])
-    assert.notEqual(unknown.code, 0)
-    assert.match(unknown.stderr, /no workload is called "nothing"/)
-    const badTail = await cli.run(['logs', 'talker', '--tail', 'lots', '--data-dir', dirs.alpha])
-    assert.equal(badTail.code, 2)
-    await runOk(['stop', 'talker', '--data-dir', dirs.alpha])
-  })
-
   it('--replicate-state: standbys keep snapshots; when the node holding the state dies, it restarts elsewhere from the newest one and reports its age', async () => {
     await ApiClient.forDataDir(dirs.alpha).post('/v1/workloads', { name: 'journal', kind: 'service', stateDir: 'journal', replicateStateEveryMs: 1_000, command: APP[0], args: APP.slice(1) })
     let first: Instance | undefined

@@ -87,8 +87,9 @@ export class WorkloadsService {
     const logs = this.logs = new LogService({
       node: node.host,
       dataDir: node.dataDir,
-      // Only a running instance's log grows; an ended one is read from disk.
-      liveLog: (workload, index, stream) => supervisor.snapshot().some(s => s.workload === workload && s.index === index && OCCUPYING.has(s.state))
+      // Only a running instance's log grows; an ended one is read from disk. Its log stays open across
+      // restarts, so `logs -f` of a crash-looping instance keeps following through its backoff.
+      liveLog: (workload, index, stream) => supervisor.snapshot().some(s => s.workload === workload && s.index === index && (OCCUPYING.has(s.state) || s.state === 'backoff'))
         ? supervisor.log(workload, index, stream)
         : undefined,
       onDrop: reason => { this.init.onDrop(reason) }

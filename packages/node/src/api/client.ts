@@ -118,6 +118,8 @@ export class ApiClient {
     if (res.statusCode !== 200) throw await this.httpError(res)
     const onAbort = (): void => { res.destroy() }
     signal?.addEventListener('abort', onAbort, { once: true })
+    // Aborted while the node was still finding the stream (a logs search can take seconds): end now.
+    if (signal?.aborted === true) onAbort()
     try {
       for await (const text of ndjsonLines(res, options.maxLineBytes ?? MAX_EVENT_LINE_BYTES)) {
         yield parseJson(text, `a line from ${this.where()}`)

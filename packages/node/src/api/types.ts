@@ -84,11 +84,12 @@ export interface ApiSource {
   /** Re-places slot `index` of a workload off `node` (an instance's `leave()`); resolves where it goes, or undefined when nowhere. */
   leaveSlot?: (workload: string, index: number, node: string) => Promise<string | undefined>
   /**
-   * The log lines of an instance of a workload, from `node` or from the node that runs it (or ran it last);
-   * undefined when there is no workload of that name.
+   * The log lines of an instance of a workload, from `node` or from the node that runs it (or ran it last),
+   * also once the workload was stopped; `running` says whether it runs there now. Rejects with a
+   * LogsRefusedError (logs/request.ts) when no node keeps them (`unknown-instance`) or the node refuses.
    */
   logs?: (workload: string, request: { index: number, tail: number, follow: boolean, streams: Array<'stdout' | 'stderr'> }, node: string | undefined, signal: AbortSignal)
-  => Promise<{ node: string, nodeName: string, lines: AsyncIterable<{ stream: string, line: string } | { skipped: number }> } | undefined>
+  => Promise<{ node: string, nodeName: string, running?: boolean, lines: AsyncIterable<{ stream: string, line: string } | { skipped: number }> } | undefined>
   /** Everything about one workload, or undefined when there is none of that name. */
   inspect?: (workload: string) => Promise<WorkloadDetailJson | undefined>
 }

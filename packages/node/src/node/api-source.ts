@@ -4,15 +4,13 @@ import type { JsonObject } from '../desired-state/index.js'
 import type { DreamNode } from './dream-node.js'
 import type { DreamNodeEvents } from './events.js'
 import { inspectWorkload } from './inspect-workload.js'
+import { openInstanceLogs } from '../logs/index.js'
 import { memberJson } from './member-json.js'
 
 /** The node events `/v1/events` streams. */
 const STREAMED_EVENTS = [
   'member:joined', 'member:suspect', 'member:alive', 'member:dead', 'member:left', 'member:updated', 'resources:changed'
 ] as const satisfies ReadonlyArray<keyof DreamNodeEvents>
-
-/** Instance states in which it runs (its log grows). */
-const OCCUPYING_STATES = new Set(['starting', 'running', 'unhealthy', 'stopping'])
 
 /** The most lease voters the first workload names (a majority of 5 survives two lost servers). */
 const MAX_INITIAL_VOTERS = 5
@@ -45,12 +43,10 @@ export class NodeApiSource implements ApiSource {
       }
       this.logs = async (workload, request, wanted, signal) => {
         const service = node.workloads
-        if (service?.logs === undefined || store.workload(workload) === undefined) return undefined
-        // Where it runs now, else where it ran last (the board keeps ended instances a while), else here.
-        const reports = service.instances().filter(i => i.workload === workload && i.index === request.index)
-        const at = wanted ?? (reports.find(i => OCCUPYING_STATES.has(i.state)) ?? reports[0])?.node ?? node.peerId.toString()
-        const nodeName = [node.self(), ...node.members()].find(m => m.id === at)?.meta.name ?? at
-        return { node: at, nodeName, lines: service.logs.read(at, { workload, ...request }, signal) }
+        if (service?.logs === undefined) return undefined
+        // Where it runs now, else where it ran: also after a stop, as its log files stay on that node (logs/log-finder.ts).
+        const locator = { service: service.logs, instances: service.instances(), selfId: node.peerId.toString(), members: [node.self(), ...node.members()] }
+        return await openInstanceLogs(locator, { workload, ...request }, wanted, signal)
       }
       this.inspect = async (workload) => await inspectWorkload(node, this.listWorkloads().find(w => w.name === workload))
     }
