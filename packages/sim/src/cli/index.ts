@@ -1,5 +1,6 @@
 import { UsageError } from '../cli-args.js'
 import { membershipCommand } from './membership.js'
+import { placementCommand } from './placement.js'
 
 /** A CLI command, declared (after Lodestar's CLI): the docs and `--help` are generated from it. */
 export interface Command {
@@ -15,7 +16,7 @@ export interface CliIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
 }
 
-const commands: Command[] = [membershipCommand]
+const commands: Command[] = [membershipCommand, placementCommand]
 
 function topHelp (): string {
   return [

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { getCli } from '../src/cli/index.js'
+
+interface Ran { code: number, stdout: string, stderr: string }
+
+/** Runs the CLI in-process with fake streams (not TTYs, so no progress bar). */
+async function cli (...argv: string[]): Promise<Ran> {
+  const out: string[] = []
+  const err: string[] = []
+  const sink = (into: string[]): Writable => new Writable({
+    write (chunk: Buffer | string, _encoding, done) { into.push(chunk.toString()); done() }
+  })
+  const code = await getCli().run(argv, { stdout: sink(out), stderr: sink(err) })
+  return { code, stdout: out.join(''), stderr: err.join('') }
+}
+
+function assertUsageError (r: Ran, flag: string): void {
+  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`)
+  assert.ok(r.stderr.includes(flag), `stderr should name ${flag}: ${r.stderr}`)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  assert.equal(r.stdout, '')
+}
+
+describe('dreammesh-sim placement (the soak\'s CLI)', function () {
+  this.timeout(60_000)
+
+  it('is listed, and its --help names every flag and the examples', async () => {
+    assert.match((await cli('--help')).stdout, /placement\s+the placement soak/)
+    const r = await cli('placement', '--help')
+    assert.equal(r.code, 0)
+    for (const f of ['--seeds', '--seed-base', '--variant', '--shape', '--workers', '--safety', '--liveness', '--trace', '--json']) assert.ok(r.stdout.includes(f), f)
+    assert.match(r.stdout, /Examples:\n\s+dreammesh-sim placement --seeds 10000/)
+  })
+
+  it('refuses bad flags with a message naming them', async () => {
+    assertUsageError(await cli('placement', '--seeds', '0'), '--seeds')
+    assertUsageError(await cli('placement', '--variant', 'nope'), '--variant')
+    assertUsageError(await cli('placement', '--safety', '30s'), '--safety')
+    assertUsageError(await cli('placement', '--seeds', '2', '--trace'), '--trace')
+  })
+
+  it('replays one seed with its timeline, its summary and exit code 0', async () => {
+    const r = await cli('placement', '--seeds', '1', '--seed-base', '3', '--trace')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /server-\d boots/)
+    assert.match(r.stdout, /acquired w\/svc-\d+\/0 epoch \d+/)
+    assert.match(r.stdout, /faults stop: liveness phase/)
+    assert.match(r.stdout, /violations\s+0 violations/)
+  })
+
+  it('a broken variant exits 1 and prints the replay command of each failing seed', async () => {
+    const r = await cli('placement', '--seeds', '2', '--variant', 'start-on-dead', '--workers', '0')
+    assert.equal(r.code, 1)
+    assert.match(r.stdout, /VIOLATIONS/)
+    assert.match(r.stdout, /replay: npm run soak:placement -- --seeds 1 --seed-base \d+ --variant start-on-dead/)
+  })
+})
