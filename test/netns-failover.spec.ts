@@ -84,9 +84,23 @@ describe('workloads across processes (network namespaces): partition, machine lo
   async function until (what: string, ok: () => Promise<boolean>): Promise<void> {
     const deadline = performance.now() + WAIT_MS
     while (!await ok()) {
-      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${nodes.map((n) => `--- ${n.name}\n${n.stderrTail()}`).join('\n')}`)
+      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${await diagnosis()}`)
       await sleep(POLL_MS)
     }
+  }
+
+  /** What each live node says when a wait fails: its stderr, and what it runs and why (inspect names a slot's wait). */
+  async function diagnosis (): Promise<string> {
+    const parts: string[] = []
+    for (const [i, n] of nodes.entries()) {
+      parts.push(`--- ${n.name}${n.exited() ? ' (exited)' : ''}\n${n.stderrTail()}`)
+      if (n.exited() || lan === undefined) continue
+      for (const args of [['ps', '--json'], ['inspect', 'web', '--json'], ['voters', '--json']]) {
+        const r = await runCli(lan, i, [...args, '--data-dir', n.dataDir]).catch((err: Error) => ({ code: -1, stdout: '', stderr: err.message }))
+        parts.push(`$ dreammesh ${args.join(' ')} (exit ${r.code})\n${r.stdout.trim()}${r.stderr.trim() === '' ? '' : `\n${r.stderr.trim()}`}`)
+      }
+    }
+    return parts.join('\n')
   }
 
   async function allAlive (members: number[]): Promise<void> {

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client'
 import type { MemberView } from '@dreammesh/protocols'
 import { createHost, generateClusterCode, parseClusterCode, type DreamHost } from '../src/index.js'
 import { INSTANCES_TOPIC, InstanceBoard } from '../src/agent/instance-board.js'
-import { decodeInstanceReport, encodeInstanceReport, MAX_REPORTED_INSTANCES } from '../src/agent/instance-report.js'
+import { decodeInstanceReport, encodeInstanceReport, INSTANCE_REPORT_VERSION, MAX_REPORTED_INSTANCES } from '../src/agent/instance-report.js'
 import { waitUntil } from './wait.js'
 
 /**
@@ -32,7 +32,7 @@ describe('InstanceBoard (instance status over gossipsub)', function () {
     await hosts[0].dial(multiaddr(hosts[1].getMultiaddrs()[0].toString()))
     for (const h of hosts) members.add(h.peerId.toString())
     for (const h of hosts) {
-      const board = new InstanceBoard({ host: h, selfId: h.peerId.toString(), memberOf: id => members.has(id) ? alive(id) : undefined, onDrop: r => { drops.push(r) }, onChanged: () => {} })
+      const board = new InstanceBoard({ host: h, selfId: h.peerId.toString(), memberOf: id => members.has(id) ? alive(id) : undefined, selfIncarnation: () => 1, onDrop: r => { drops.push(r) }, onChanged: () => {} })
       board.start()
       boards.push(board)
     }
@@ -66,20 +66,20 @@ describe('InstanceBoard (instance status over gossipsub)', function () {
 
   it('a malformed report is rejected and counted, never thrown', async () => {
     const before = drops.length
-    await hosts[0].services.pubsub.publish(INSTANCES_TOPIC, new TextEncoder().encode('{"v":1,"seq":99,"instances":[{"workload":"","index":-1}]}'))
+    await hosts[0].services.pubsub.publish(INSTANCES_TOPIC, new TextEncoder().encode('{"v":2,"incarnation":0,"seq":99,"instances":[{"workload":"","index":-1}]}'))
     await waitUntil('the bad report is dropped', () => drops.slice(before).includes('invalid-field'))
   })
 
   it('the codec bounds and checks every field', () => {
-    const ok = (i: unknown): boolean => decodeInstanceReport(new TextEncoder().encode(JSON.stringify({ v: 1, seq: 1, instances: [i] }))).ok
+    const ok = (i: unknown): boolean => decodeInstanceReport(new TextEncoder().encode(JSON.stringify({ v: INSTANCE_REPORT_VERSION, incarnation: 0, seq: 1, instances: [i] }))).ok
     assert.equal(ok({ workload: 'w', index: 0, state: 'running', epoch: 1, since: 5 }), true)
     assert.equal(ok({ workload: 'w', index: 0, state: 'sleeping', epoch: 1, since: 5 }), false)
     assert.equal(ok({ workload: 'w', index: 0.5, state: 'running', epoch: 1, since: 5 }), false)
     assert.equal(ok({ workload: 'w', index: 0, state: 'running', epoch: 1, since: 5, pid: -3 }), false)
     const many = Array.from({ length: MAX_REPORTED_INSTANCES + 1 }, (_, i) => ({ workload: 'w', index: i, state: 'running' as const, epoch: 1, since: 0 }))
-    const r = decodeInstanceReport(encodeInstanceReport({ v: 1, seq: 1, instances: many }))
+    const r = decodeInstanceReport(encodeInstanceReport({ v: INSTANCE_REPORT_VERSION, incarnation: 0, seq: 1, instances: many }))
     assert.deepEqual(r, { ok: false, reason: 'too-many' })
     assert.deepEqual(decodeInstanceReport(new Uint8Array([0xff, 0xfe])), { ok: false, reason: 'malformed' })
-    assert.deepEqual(decodeInstanceReport(new TextEncoder().encode('{"v":2,"seq":1,"instances":[]}')), { ok: false, reason: 'version' })
+    assert.deepEqual(decodeInstanceReport(new TextEncoder().encode('{"v":1,"seq":1,"instances":[]}')), { ok: false, reason: 'version' })
   })
 })

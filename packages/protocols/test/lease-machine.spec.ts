@@ -125,8 +125,7 @@ describe('LeaseMachine (virtual time)', function () {
     assert.equal(n.get('c').grant(R)?.epoch, epoch, 'the epoch survived the restart')
     // Ask c alone, directly, for a higher epoch of another resource: refused while quiet.
     const probe = new LeaseMachine({ id: 'p', rng: new Xoshiro128(1), config, voters: { version: 1, voters: ['c'] }, nowMs: 0 })
-    const out = probe.step(0, { kind: 'command', command: { type: 'acquire', resource: 'other' } })
-    const req = out.sends[0]
+    const req = requestOf(probe, 'other')
     const denied = n.get('c').step(restartedLocal + voterHoldMs(config) - 1, { kind: 'message', from: 'p', channel: 'packet', bytes: req.bytes })
     const reply = decodeLeaseMessage(denied.sends[0].bytes, 1024)
     assert.ok(reply.ok && reply.value.kind === LeaseKind.DENY && reply.value.reason === 'restarting')
@@ -202,7 +201,7 @@ describe('LeaseMachine (virtual time)', function () {
   it('a grant is sent only after the host confirmed it durable', () => {
     const v = new LeaseMachine({ id: 'v', rng: new Xoshiro128(2), config, voters: { version: 1, voters: ['v'] }, nowMs: 0 })
     const h = new LeaseMachine({ id: 'h', rng: new Xoshiro128(3), config, voters: { version: 1, voters: ['v'] }, nowMs: 0 })
-    const req = h.step(0, { kind: 'command', command: { type: 'acquire', resource: R } }).sends[0]
+    const req = requestOf(h, R)
     const out = v.step(1, { kind: 'message', from: 'h', channel: 'packet', bytes: req.bytes })
     assert.equal(out.sends.length, 0)
     assert.ok(out.persist !== undefined)
@@ -215,6 +214,14 @@ describe('LeaseMachine (virtual time)', function () {
     assert.ok(got.events.some((e) => e.type === 'acquired'))
   })
 })
+
+/** A holder's REQUEST for `resource`: it leaves once the ballot is durable (the host's `persisted`). */
+function requestOf (m: LeaseMachine, resource: string): { bytes: Uint8Array } {
+  const asked = m.step(0, { kind: 'command', command: { type: 'acquire', resource } })
+  assert.equal(asked.sends.length, 0, 'the REQUEST waits for its ballot to be durable')
+  assert.ok(asked.persist !== undefined && asked.persist.records.some((r) => r.type === 'ballot'))
+  return m.step(0, { kind: 'command', command: { type: 'persisted', id: asked.persist.id } }).sends[0]
+}
 
 function encodeDeny (resource: string, epoch: number, round: number, recordEpoch: number): Uint8Array {
   return encodeLeaseMessage(leaseMessage(LeaseKind.DENY, { resource, epoch, round, recordEpoch, holder: 'y', reason: 'stale-epoch', votersVersion: 1, budgetMs: 100 }))

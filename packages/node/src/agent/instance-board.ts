@@ -19,8 +19,21 @@ export interface InstanceBoardInit {
   selfId: NodeId
   /** Membership's view of a member: reports are taken only from live members. */
   memberOf: (id: NodeId) => MemberView | undefined
+  /** This node's membership incarnation, which its reports carry. */
+  selfIncarnation: () => number
   onDrop: (reason: ReportDropReason | 'unsigned' | 'not-a-member' | 'stale') => void
   onChanged: (node: NodeId) => void
+}
+
+/** A member's report as kept: the incarnation and seq that order it, and its instances. */
+interface Report { incarnation: number, seq: number, instances: InstanceStatus[] }
+
+/** The most reports kept waiting for their members to be live here (one per member; a bound, not a need). */
+const MAX_WAITING_REPORTS = 1_024
+
+/** Whether report `a` is newer than `b`: a higher incarnation, or the same one and a later seq. */
+function newer (a: Pick<Report, 'incarnation' | 'seq'>, b: Pick<Report, 'incarnation' | 'seq'>): boolean {
+  return a.incarnation > b.incarnation || (a.incarnation === b.incarnation && seqAfter(a.seq, b.seq))
 }
 
 /** One instance somewhere in the cluster, as `ps` shows it. */
@@ -34,8 +47,13 @@ export interface PlacedInstance extends InstanceStatus { node: NodeId }
 export class InstanceBoard {
   private local: InstanceStatus[] = []
   private seq = 0
-  private readonly remote = new Map<NodeId, { seq: number, instances: InstanceStatus[] }>()
-  private readonly validated = new WeakMap<Message, { seq: number, instances: InstanceStatus[] }>()
+  private readonly remote = new Map<NodeId, Report>()
+  private readonly validated = new WeakMap<Message, Report>()
+  /**
+   * The newest report of each member that was not live here when it came (it came back before this node heard
+   * so): taken when it is (`memberBack`), else the member's instances would be unknown until its next report.
+   */
+  private readonly waiting = new Map<NodeId, Report>()
   private debounce: NodeJS.Timeout | undefined
   private refresh: NodeJS.Timeout | undefined
   private stopped = false
@@ -51,6 +69,29 @@ export class InstanceBoard {
     // Going from something to nothing is still published, by setLocal.
     this.refresh = setInterval(() => { if (this.local.length > 0) this.publish() }, INSTANCE_REPORT_REFRESH_MS)
     this.refresh.unref()
+    // Once at start, even empty: a restarted node's new incarnation replaces what its earlier life reported.
+    this.republish()
+  }
+
+  /**
+   * Reports again soon (debounced), even when nothing changed here: after this node refuted a suspicion (its
+   * incarnation rose, so others dropped its report) or a member joined (it missed or forgot what we run).
+   */
+  republish (): void {
+    this.setLocal(this.local)
+  }
+
+  /**
+   * A member is live here again, at `incarnation`: what it reported in an earlier life is forgotten, and a
+   * report of this life that came while it was not live yet is taken now.
+   */
+  memberBack (node: NodeId, incarnation: number): void {
+    const known = this.remote.get(node)
+    if (known !== undefined && known.incarnation < incarnation) this.forget(node)
+    const waiting = this.waiting.get(node)
+    if (waiting === undefined) return
+    this.waiting.delete(node)
+    if (waiting.incarnation >= incarnation) this.take(node, waiting)
   }
 
   stop (): void {
@@ -84,13 +125,14 @@ export class InstanceBoard {
 
   /** Forgets a node that died, left, restarted or was reaped. */
   forget (node: NodeId): void {
+    // A report waiting for its member to be live is of a later life than what is forgotten here: it stays.
     if (this.remote.delete(node)) this.init.onChanged(node)
   }
 
   private publish (): void {
     if (this.stopped) return
     this.seq = (this.seq + 1) >>> 0
-    const bytes = encodeInstanceReport({ v: INSTANCE_REPORT_VERSION, seq: this.seq, instances: this.local })
+    const bytes = encodeInstanceReport({ v: INSTANCE_REPORT_VERSION, incarnation: this.init.selfIncarnation(), seq: this.seq, instances: this.local })
     this.init.host.services.pubsub.publish(INSTANCES_TOPIC, bytes).catch(() => {})
   }
 
@@ -98,12 +140,21 @@ export class InstanceBoard {
     if (message.type !== 'signed') return this.drop('unsigned', TopicValidatorResult.Reject)
     const origin = message.from.toString()
     const member = this.init.memberOf(origin)
-    if (member === undefined || (member.state !== 'alive' && member.state !== 'suspect')) return this.drop('not-a-member', TopicValidatorResult.Ignore)
     const decoded = decodeInstanceReport(message.data)
     if (!decoded.ok) return this.drop(decoded.reason, TopicValidatorResult.Reject)
+    const report: Report = { incarnation: decoded.report.incarnation, seq: decoded.report.seq, instances: decoded.report.instances }
+    // An earlier life's report, or one older than what we hold: nothing new.
+    if (member !== undefined && report.incarnation < member.incarnation) return this.drop('stale', TopicValidatorResult.Ignore)
+    if (member === undefined || (member.state !== 'alive' && member.state !== 'suspect')) {
+      // It joined, or came back, before we heard (the sender is a signed, admitted peer): keep the newest
+      // aside until membership says it is live.
+      const waiting = this.waiting.get(origin)
+      if ((waiting === undefined || newer(report, waiting)) && (waiting !== undefined || this.waiting.size < MAX_WAITING_REPORTS)) this.waiting.set(origin, report)
+      return this.drop('not-a-member', TopicValidatorResult.Ignore)
+    }
     const known = this.remote.get(origin)
-    if (known !== undefined && !seqAfter(decoded.report.seq, known.seq)) return this.drop('stale', TopicValidatorResult.Ignore)
-    this.validated.set(message, { seq: decoded.report.seq, instances: decoded.report.instances })
+    if (known !== undefined && !newer(report, known)) return this.drop('stale', TopicValidatorResult.Ignore)
+    this.validated.set(message, report)
     return TopicValidatorResult.Accept
   }
 
@@ -114,11 +165,14 @@ export class InstanceBoard {
     if (report === undefined) {
       const decoded = decodeInstanceReport(message.data)
       if (!decoded.ok) return
-      report = { seq: decoded.report.seq, instances: decoded.report.instances }
+      report = { incarnation: decoded.report.incarnation, seq: decoded.report.seq, instances: decoded.report.instances }
     }
-    const origin = message.from.toString()
+    this.take(message.from.toString(), report)
+  }
+
+  private take (origin: NodeId, report: Report): void {
     const known = this.remote.get(origin)
-    if (known !== undefined && !seqAfter(report.seq, known.seq)) return
+    if (known !== undefined && !newer(report, known)) return
     this.remote.set(origin, report)
     this.init.onChanged(origin)
   }

@@ -4,7 +4,7 @@
  * `ps` on any node shows the truth"). JSON, versioned, bounded, and checked field by field on receipt.
  */
 
-export const INSTANCE_REPORT_VERSION = 1
+export const INSTANCE_REPORT_VERSION = 2
 /** The most instances one node reports; past it the report is refused (a node runs tens, not thousands). */
 export const MAX_REPORTED_INSTANCES = 256
 /** The largest report, in bytes. */
@@ -29,6 +29,12 @@ export interface InstanceStatus {
 
 export interface InstanceReport {
   v: number
+  /**
+   * The reporter's membership incarnation when it published: a restarted (or refuting) node reports under a
+   * higher one, and its reports replace the earlier life's whatever their `seq`; a report under a lower
+   * incarnation than the receiver knows is an earlier life's and is dropped.
+   */
+  incarnation: number
   /** Counts up with every report of one process; a receiver keeps only the newest. */
   seq: number
   instances: InstanceStatus[]
@@ -52,7 +58,7 @@ export function decodeInstanceReport (bytes: Uint8Array): { ok: true, report: In
   if (typeof body !== 'object' || body === null) return { ok: false, reason: 'malformed' }
   const r = body as Partial<InstanceReport>
   if (r.v !== INSTANCE_REPORT_VERSION) return { ok: false, reason: 'version' }
-  if (!isUint32(r.seq) || !Array.isArray(r.instances)) return { ok: false, reason: 'invalid-field' }
+  if (!isUint32(r.seq) || !isUint32(r.incarnation) || !Array.isArray(r.instances)) return { ok: false, reason: 'invalid-field' }
   if (r.instances.length > MAX_REPORTED_INSTANCES) return { ok: false, reason: 'too-many' }
   const instances: InstanceStatus[] = []
   for (const i of r.instances as unknown[]) {
@@ -60,7 +66,7 @@ export function decodeInstanceReport (bytes: Uint8Array): { ok: true, report: In
     if (s === undefined) return { ok: false, reason: 'invalid-field' }
     instances.push(s)
   }
-  return { ok: true, report: { v: r.v, seq: r.seq, instances } }
+  return { ok: true, report: { v: r.v, incarnation: r.incarnation, seq: r.seq, instances } }
 }
 
 function checkStatus (value: unknown): InstanceStatus | undefined {

@@ -52,6 +52,11 @@ export class WorkloadsService {
   private agent: WorkloadAgent | undefined
   private leases: LeaseHost | undefined
   private leasesStarting: Promise<void> | undefined
+  /**
+   * Slots the agent asked to acquire before the lease host had started: the agent asks once per slot and
+   * waits, so a dropped acquire would leave the slot unplaced for good (placement soak, seed 1774).
+   */
+  private readonly acquiresWaiting = new Set<string>()
   private lastPlacement: Placement | undefined
   private stateService: StateService | undefined
   private replicator: StateReplicator | undefined
@@ -121,6 +126,7 @@ export class WorkloadsService {
       host: node.host,
       selfId: node.selfId,
       memberOf: id => node.members().find(m => m.id === id),
+      selfIncarnation: () => node.self().incarnation,
       onDrop: reason => { this.init.onDrop(reason) },
       onChanged: () => { this.agent?.changed() }
     })
@@ -130,7 +136,10 @@ export class WorkloadsService {
       specs: () => this.specs(),
       nodes: () => this.nodes(),
       current: () => this.current(),
-      leases: { acquire: key => { this.leases?.acquire(key) }, release: key => { this.leases?.release(key) } },
+      leases: {
+        acquire: key => { if (this.leases === undefined) this.acquiresWaiting.add(key); else this.leases.acquire(key) },
+        release: key => { this.acquiresWaiting.delete(key); this.leases?.release(key) }
+      },
       runner,
       moves: () => node.store.moves().map(m => ({ workload: m.workload, index: m.index, to: m.to })),
       scale: () => [...node.store.scale()].map(([workload, r]) => ({ workload, instances: r.instances })),
@@ -156,6 +165,22 @@ export class WorkloadsService {
   memberGone (id: NodeId): void {
     this.board?.forget(id)
     this.agent?.changed()
+  }
+
+  /**
+   * A member is live here (it joined, came back, refuted, or its metadata changed), at `member.incarnation`.
+   * What an earlier life reported is forgotten, a report that came before we saw it live is taken, and a
+   * member that (re)joined gets our report again: it forgot it, or never had it (placement soak, ADR 0014).
+   */
+  memberBack (member: MemberView, joined: boolean): void {
+    this.board?.memberBack(member.id, member.incarnation)
+    if (joined) this.board?.republish()
+    this.agent?.changed()
+  }
+
+  /** This node refuted a suspicion: its incarnation rose, so the others dropped its report; send it again. */
+  refuted (): void {
+    this.board?.republish()
   }
 
   /** Every instance in the cluster, as the board knows it. */
@@ -239,6 +264,8 @@ export class WorkloadsService {
         return
       }
       this.leases = leases
+      for (const key of this.acquiresWaiting) leases.acquire(key)
+      this.acquiresWaiting.clear()
       this.agent?.changed()
     })()
     await this.leasesStarting

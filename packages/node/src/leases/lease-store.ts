@@ -8,7 +8,13 @@ export const LEASE_FILE = 'leases.json'
 /** Its format version; an unknown version is refused rather than misread. */
 const FORMAT = 1
 
-interface LeaseFile { format: number, grants: GrantRecord[], voters?: VoterSetRecord }
+interface LeaseFile {
+  format: number
+  grants: GrantRecord[]
+  voters?: VoterSetRecord
+  /** The highest ballot this node asked for per resource, as a holder (absent in files before it). */
+  ballots?: Array<{ resource: string, epoch: number }>
+}
 
 /** The lease file exists but cannot be trusted; the node refuses to vote on guesses. */
 export class LeaseFileError extends Error {
@@ -28,6 +34,7 @@ export class LeaseFileError extends Error {
  */
 export class LeaseStore {
   private readonly grants = new Map<string, GrantRecord>()
+  private readonly ballots = new Map<string, number>()
   private voters: VoterSetRecord | undefined
   private waiting: Array<{ id: number, resolve: () => void, reject: (err: Error) => void }> = []
   private writing: Promise<void> | undefined
@@ -49,8 +56,13 @@ export class LeaseStore {
 
   /** What to hand a new LeaseMachine: everything persisted, with the local time of this restart. */
   restart (restartedAtMs: number): LeaseRestart | undefined {
-    if (this.grants.size === 0 && this.voters === undefined) return undefined
-    return { restartedAtMs, grants: [...this.grants.values()], ...(this.voters === undefined ? {} : { voters: this.voters }) }
+    if (this.grants.size === 0 && this.voters === undefined && this.ballots.size === 0) return undefined
+    return {
+      restartedAtMs,
+      grants: [...this.grants.values()],
+      ...(this.voters === undefined ? {} : { voters: this.voters }),
+      ballots: [...this.ballots].map(([resource, epoch]) => ({ resource, epoch }))
+    }
   }
 
   /** Makes `request`'s records durable; resolves once they are on disk. */
@@ -63,6 +75,7 @@ export class LeaseStore {
 
   private apply (r: DurableRecord): void {
     if (r.type === 'grant') this.grants.set(r.record.resource, r.record)
+    else if (r.type === 'ballot') this.ballots.set(r.resource, Math.max(r.epoch, this.ballots.get(r.resource) ?? 0))
     else this.voters = r.record
   }
 
@@ -71,7 +84,12 @@ export class LeaseStore {
     const batch = this.waiting
     if (batch.length === 0) return
     this.waiting = []
-    const body: LeaseFile = { format: FORMAT, grants: [...this.grants.values()], ...(this.voters === undefined ? {} : { voters: this.voters }) }
+    const body: LeaseFile = {
+      format: FORMAT,
+      grants: [...this.grants.values()],
+      ...(this.voters === undefined ? {} : { voters: this.voters }),
+      ballots: [...this.ballots].map(([resource, epoch]) => ({ resource, epoch }))
+    }
     this.writing = writeFileAtomic(this.file, Buffer.from(JSON.stringify(body)))
       .then(() => { for (const w of batch) w.resolve() }, (err: Error) => { for (const w of batch) w.reject(err) })
       .finally(() => {
@@ -98,5 +116,9 @@ export class LeaseStore {
       this.grants.set(g.resource, g)
     }
     if (f.voters !== undefined) this.voters = f.voters
+    for (const b of f.ballots ?? []) {
+      if (typeof b?.resource !== 'string' || !Number.isInteger(b.epoch)) throw new LeaseFileError(this.file, 'a ballot record is malformed')
+      this.ballots.set(b.resource, b.epoch)
+    }
   }
 }

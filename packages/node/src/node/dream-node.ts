@@ -509,21 +509,25 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     switch (event.type) {
       case 'refuted':
         this.incarnations.used(event.incarnation)
+        this.workloadsService?.refuted()
         return
       case 'rtt':
         this.rtt.sample(event.id, event.ms)
         return
       case 'joined':
         this.workloadsService?.memberGone(event.member.id)
+        this.workloadsService?.memberBack(event.member, true)
         this.resourceChannel?.forget(event.member.id)
         this.dialer?.learn(event.member)
         this.checkName(event.member)
         break
       case 'alive':
+        this.workloadsService?.memberBack(event.member, false)
         this.dialer?.learn(event.member)
         this.checkName(event.member)
         break
       case 'updated':
+        this.workloadsService?.memberBack(event.member, false)
         this.dialer?.learn(event.member)
         this.checkName(event.member)
         if (event.member.id !== this.peerId.toString()) this.resourcesChanged(event.member.id)

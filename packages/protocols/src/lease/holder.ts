@@ -44,6 +44,13 @@ interface Claim {
   asks: Map<NodeId, { nonce: number, arrivedAtMs: number }>
   /** Handoff asks sent (successor side): nonce -> the holder asked and the local sending time. */
   myAsks: Map<number, { holder: NodeId, sentAtMs: number }>
+  /**
+   * The epoch of the last lease this node lost (`lost`, `kill-by`) rather than released. Late grants for it
+   * are left to run out: the host was told to kill, not that the kill has landed, so giving the epoch back
+   * now would let a contender start before the end the voters were promised (ADR 0009: a RELEASE only after
+   * the instance stopped, or for a ballot never acted on).
+   */
+  lostEpoch: number
 }
 
 /**
@@ -57,9 +64,13 @@ export class LeaseHolder {
   private readonly claims = new Map<string, Claim>()
   private nonce: number
 
-  constructor (private readonly ctx: LeaseContext) {
+  /** The highest ballot per resource an earlier life of this node asked for: new ballots go above. */
+  private readonly asked: Map<string, number>
+
+  constructor (private readonly ctx: LeaseContext, ballots: ReadonlyArray<{ resource: string, epoch: number }> = []) {
     // Random start, so a restarted node's rounds do not match grants meant for its earlier life.
     this.nonce = ctx.rng.nextU32()
+    this.asked = new Map(ballots.map((b) => [b.resource, b.epoch]))
   }
 
   /** Whether this node holds `resource` at local `nowMs`: the predicate the safety invariant is about. */
@@ -177,7 +188,7 @@ export class LeaseHolder {
       count(this.ctx, 'holder.stale-reply')
       // A grant for a ballot this node gave up (a failed round answered late, a duplicate): give it back, or
       // the voter would show a live higher epoch to the real holder for a whole lease.
-      const ours = c?.held?.epoch === m.epoch || c?.round?.epoch === m.epoch
+      const ours = c?.held?.epoch === m.epoch || c?.round?.epoch === m.epoch || c?.lostEpoch === m.epoch
       if (!ours) this.sendTo([from], leaseMessage(LeaseKind.RELEASE, { resource: m.resource, epoch: m.epoch }))
       return
     }
@@ -238,18 +249,27 @@ export class LeaseHolder {
   }
 
   private startAcquire (resource: string, c: Claim): void {
-    c.maxSeenEpoch = nextBallotEpoch(c.maxSeenEpoch)
-    this.startRound(resource, c, c.maxSeenEpoch, false)
+    c.maxSeenEpoch = nextBallotEpoch(Math.max(c.maxSeenEpoch, this.asked.get(resource) ?? 0))
+    this.asked.set(resource, c.maxSeenEpoch)
+    // The ballot is made durable before the REQUEST leaves, so no later life of this node asks under it again.
+    this.ctx.durable.push({ type: 'ballot', resource, epoch: c.maxSeenEpoch })
+    this.startRound(resource, c, c.maxSeenEpoch, false, '', true)
   }
 
-  /** Sends a round to the voters. `predecessor`: the node that handed this epoch over, until a quorum confirmed it. */
-  private startRound (resource: string, c: Claim, epoch: number, renew: boolean, predecessor = ''): void {
+  /**
+   * Sends a round to the voters. `predecessor`: the node that handed this epoch over, until a quorum confirmed
+   * it. `afterPersist`: the messages wait for this step's durable records (the round counts from now, earlier
+   * than they leave, which only shortens the lease).
+   */
+  private startRound (resource: string, c: Claim, epoch: number, renew: boolean, predecessor = '', afterPersist = false): void {
     const ctx = this.ctx
     const set = ctx.voterSet()
     const r: Round = { nonce: this.nextNonce(), epoch, renew, sentAtMs: ctx.nowMs, set, grants: new Set(), denies: new Set(), backoffMs: 0 }
     c.round = r
     const kind = renew ? LeaseKind.RENEW : LeaseKind.REQUEST
-    this.sendAll(set, leaseMessage(kind, { resource, epoch, round: r.nonce, holder: predecessor, votersVersion: set.version }))
+    const message = leaseMessage(kind, { resource, epoch, round: r.nonce, holder: predecessor, votersVersion: set.version })
+    if (afterPersist) for (const v of set.voters) ctx.afterPersist.push({ to: v, message })
+    else this.sendAll(set, message)
     ctx.deadlines.set(`t:${resource}`, ctx.nowMs + ctx.config.requestTimeoutMs)
     count(ctx, renew ? 'holder.renewals' : 'holder.requests')
   }
@@ -336,6 +356,7 @@ export class LeaseHolder {
     const h = c.held
     if (h === undefined) return
     count(this.ctx, `holder.lost.${reason}`)
+    c.lostEpoch = h.epoch
     this.ctx.events.push({ type: 'lost', resource, epoch: h.epoch, reason })
     if (c.round !== undefined && c.round.renew) { c.round = undefined; this.ctx.deadlines.delete(`t:${resource}`) }
     this.drop(resource, c)
@@ -350,7 +371,7 @@ export class LeaseHolder {
   }
 
   private forgetIfIdle (resource: string, c: Claim): void {
-    if (!c.wanted && c.held === undefined && c.round === undefined && c.myAsks.size === 0) this.claims.delete(resource)
+    if (!c.wanted && c.held === undefined && c.round === undefined && c.myAsks.size === 0 && c.lostEpoch === 0) this.claims.delete(resource)
   }
 
   private claim (resource: string): Claim | undefined {
@@ -361,7 +382,7 @@ export class LeaseHolder {
       this.ctx.events.push({ type: 'rejected', command: 'acquire', problems: [`already ${this.claims.size} resources (maxResources)`] })
       return undefined
     }
-    c = { wanted: false, maxSeenEpoch: 0, asks: new Map(), myAsks: new Map() }
+    c = { wanted: false, maxSeenEpoch: 0, asks: new Map(), myAsks: new Map(), lostEpoch: 0 }
     this.claims.set(resource, c)
     return c
   }

@@ -78,7 +78,7 @@ export class LeaseMachine implements StateMachine<LeaseCommand, LeaseEvent> {
     const quietUntilMs = restart === undefined ? init.nowMs : restart.restartedAtMs + voterHoldMs(config)
     this.voter = new LeaseVoter(this.ctx, restart?.grants ?? [], quietUntilMs)
     this.voterSet = new VoterSetKeeper(this.ctx, init.voters, restart?.voters, init.nowMs)
-    this.holder = new LeaseHolder(this.ctx)
+    this.holder = new LeaseHolder(this.ctx, restart?.ballots ?? [])
   }
 
   get id (): NodeId { return this.ctx.id }

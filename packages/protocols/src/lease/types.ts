@@ -38,6 +38,8 @@ export interface VoterSetRecord {
 export type DurableRecord =
   | { type: 'grant', record: GrantRecord }
   | { type: 'voters', record: VoterSetRecord }
+  /** The highest ballot this node asked for on `resource`, as a holder: a restarted node asks above it. */
+  | { type: 'ballot', resource: string, epoch: number }
 
 /**
  * The host's fsync contract, made explicit in the type: write every record durably (fsync), THEN step the
@@ -61,6 +63,12 @@ export interface LeaseRestart {
   restartedAtMs: number
   grants: GrantRecord[]
   voters?: VoterSetRecord
+  /**
+   * The highest ballot per resource this node asked for in an earlier life. Without them a restarted holder
+   * would ask again under the epoch it held before, which voters grant it as a renewal ("the epoch already
+   * granted to this holder") and which its failed round then RELEASEs, ending its earlier life's lease early.
+   */
+  ballots?: Array<{ resource: string, epoch: number }>
 }
 
 export type LeaseCommand =

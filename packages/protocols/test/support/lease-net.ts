@@ -68,6 +68,7 @@ interface Node {
   /** What the host made durable: the latest record per resource, and the voter-set record. */
   grants: Map<string, GrantRecord>
   voters: VoterSetRecord | undefined
+  ballots: Map<string, number>
 }
 
 /** What a node believes about one resource: it may act until local `validUntilMs`. */
@@ -128,7 +129,7 @@ export class LeaseNet {
   /** Starts a crashed node again: a new clock (BOOTTIME starts over), and only what it made durable. */
   restart (id: NodeId): void {
     const n = this.node(id)
-    this.start(id, { grants: [...n.grants.values()], voters: n.voters, life: n.life + 1 })
+    this.start(id, { grants: [...n.grants.values()], voters: n.voters, ballots: [...n.ballots].map(([resource, epoch]) => ({ resource, epoch })), life: n.life + 1 })
   }
 
   /** Does `id` run `resource` now (acquired, and not yet told to stop)? */
@@ -165,6 +166,7 @@ export class LeaseNet {
       case 'persisted':
         for (const r of w.records?.records ?? []) {
           if (r.type === 'grant') n.grants.set(r.record.resource, { ...r.record })
+          else if (r.type === 'ballot') n.ballots.set(r.resource, r.epoch)
           else n.voters = r.record
         }
         this.step(n, { kind: 'command', command: { type: 'persisted', id: w.id } })
@@ -173,7 +175,7 @@ export class LeaseNet {
     }
   }
 
-  private start (id: NodeId, restart: { grants: GrantRecord[], voters: VoterSetRecord | undefined, life: number } | undefined): void {
+  private start (id: NodeId, restart: { grants: GrantRecord[], voters: VoterSetRecord | undefined, ballots?: Array<{ resource: string, epoch: number }>, life: number } | undefined): void {
     const rng = this.rng.fork(`${id}/${restart?.life ?? 0}`)
     const spread = this.opts.driftExtremes === true ? (rng.float() < 0.5 ? -1 : 1) : rng.float() * 2 - 1
     const rate = 1 + spread * this.opts.driftPpm / 1e6
@@ -186,12 +188,12 @@ export class LeaseNet {
       config: this.opts.config,
       voters: { version: 1, voters: this.opts.voters },
       nowMs,
-      restart: restart === undefined ? undefined : { restartedAtMs: nowMs, grants: restart.grants, voters: restart.voters }
+      restart: restart === undefined ? undefined : { restartedAtMs: nowMs, grants: restart.grants, voters: restart.voters, ballots: restart.ballots }
     })
     const old = this.nodes.get(id)
     const node: Node = {
       id, machine, offsetMs, rate, life: restart?.life ?? 0, crashed: false, pausedUntilMs: 0, wakeGen: 0,
-      grants: old?.grants ?? new Map(), voters: old?.voters
+      grants: old?.grants ?? new Map(), voters: old?.voters, ballots: old?.ballots ?? new Map()
     }
     this.nodes.set(id, node)
   }

@@ -36,6 +36,8 @@ export interface SimBoardInit {
   send: (peer: NodeId, bytes: Uint8Array) => void
   /** This node's membership view of a member. */
   memberOf: (id: NodeId) => MemberView | undefined
+  /** This node's membership incarnation, which its reports carry. */
+  selfIncarnation: () => number
   /** Runs `fn` after `delayMs` of this node's clock, unless the agent died first (held while it is paused). */
   later: (delayMs: number, fn: () => void) => void
   /** A remote report changed what this node knows: reconcile. */
@@ -44,13 +46,23 @@ export interface SimBoardInit {
   onDrop: (reason: 'not-a-member' | 'stale' | 'malformed') => void
 }
 
+/** A member's report as kept: the incarnation and seq that order it, and its instances. */
+interface Report { incarnation: number, seq: number, instances: ReportedInstance[] }
+
+/** Whether report `a` is newer than `b`: a higher incarnation, or the same one and a later seq. */
+function newer (a: Report, b: Report): boolean {
+  return a.incarnation > b.incarnation || (a.incarnation === b.incarnation && seqAfter(a.seq, b.seq))
+}
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 export class SimInstanceBoard {
   private local: ReportedInstance[] = []
   private seq = 0
-  private readonly remote = new Map<NodeId, { seq: number, instances: ReportedInstance[] }>()
+  private readonly remote = new Map<NodeId, Report>()
+  /** The newest report of each member that was not live here when it came, taken once it is. */
+  private readonly waiting = new Map<NodeId, Report>()
   private debounceArmed = false
   /** Reports published (for the run's counters). */
   published = 0
@@ -69,6 +81,23 @@ export class SimInstanceBoard {
       this.init.later(INSTANCE_REPORT_REFRESH_MS, refresh)
     }
     this.init.later(INSTANCE_REPORT_REFRESH_MS, refresh)
+    // Once at start, even empty: a restarted node's new incarnation replaces what its earlier life reported.
+    this.republish()
+  }
+
+  /** Reports again soon (debounced), even when nothing changed here. */
+  republish (): void {
+    this.setLocal(this.local)
+  }
+
+  /** A member is live here at `incarnation`: forget an earlier life's report, take one that waited. */
+  memberBack (node: NodeId, incarnation: number): void {
+    const known = this.remote.get(node)
+    if (known !== undefined && known.incarnation < incarnation) this.forget(node)
+    const waiting = this.waiting.get(node)
+    if (waiting === undefined) return
+    this.waiting.delete(node)
+    if (waiting.incarnation >= incarnation) this.take(node, waiting)
   }
 
   /** This node's instances changed: report them (debounced). */
@@ -97,25 +126,38 @@ export class SimInstanceBoard {
 
   /** Forgets a node that died, left, joined again or was reaped. */
   forget (node: NodeId): void {
+    // A report waiting for its member to be live is of a later life than what is forgotten here: it stays.
     if (this.remote.delete(node)) this.init.onChanged()
   }
 
   private publish (): void {
     this.seq = (this.seq + 1) >>> 0
     this.published++
-    const bytes = encoder.encode(JSON.stringify({ seq: this.seq, instances: this.local }))
+    const bytes = encoder.encode(JSON.stringify({ incarnation: this.init.selfIncarnation(), seq: this.seq, instances: this.local }))
     for (const peer of this.init.peers) this.init.send(peer, bytes)
   }
 
   private receive (from: NodeId, bytes: Uint8Array): void {
     const member = this.init.memberOf(from)
-    if (member === undefined || (member.state !== 'alive' && member.state !== 'suspect')) { this.init.onDrop('not-a-member'); return }
     const report = decodeReport(bytes)
     if (report === undefined) { this.init.onDrop('malformed'); return }
+    if (member !== undefined && report.incarnation < member.incarnation) { this.init.onDrop('stale'); return }
+    // Not (yet) live here, or not even known (a newcomer heard before it joined): keep the newest aside.
+    if (member === undefined || (member.state !== 'alive' && member.state !== 'suspect')) {
+      const waiting = this.waiting.get(from)
+      if (waiting === undefined || newer(report, waiting)) this.waiting.set(from, report)
+      this.init.onDrop('not-a-member')
+      return
+    }
+    if (!this.take(from, report)) this.init.onDrop('stale')
+  }
+
+  private take (from: NodeId, report: Report): boolean {
     const known = this.remote.get(from)
-    if (known !== undefined && !seqAfter(report.seq, known.seq)) { this.init.onDrop('stale'); return }
+    if (known !== undefined && !newer(report, known)) return false
     this.remote.set(from, report)
     this.init.onChanged()
+    return true
   }
 }
 
@@ -125,11 +167,11 @@ function seqAfter (a: number, b: number): boolean {
   return diff !== 0 && diff < 0x8000_0000
 }
 
-function decodeReport (bytes: Uint8Array): { seq: number, instances: ReportedInstance[] } | undefined {
+function decodeReport (bytes: Uint8Array): Report | undefined {
   try {
-    const r = JSON.parse(decoder.decode(bytes)) as { seq?: unknown, instances?: unknown }
-    if (typeof r.seq !== 'number' || !Array.isArray(r.instances) || r.instances.length > MAX_REPORTED_INSTANCES) return undefined
-    return { seq: r.seq, instances: r.instances as ReportedInstance[] }
+    const r = JSON.parse(decoder.decode(bytes)) as { incarnation?: unknown, seq?: unknown, instances?: unknown }
+    if (typeof r.seq !== 'number' || typeof r.incarnation !== 'number' || !Array.isArray(r.instances) || r.instances.length > MAX_REPORTED_INSTANCES) return undefined
+    return { incarnation: r.incarnation, seq: r.seq, instances: r.instances as ReportedInstance[] }
   } catch {
     return undefined
   }

@@ -18,7 +18,7 @@ import type { PlacementWorld, SimMachine } from './placement-world.js'
  *
  * The order of a start is the real node's: membership starts; the supervisor kills what an earlier life
  * left; the agent exists; the lease host starts (opening its store and protocols takes a little while, and
- * an `acquire` asked for before it exists is dropped, as `this.leases?.acquire` drops it); the agent is told
+ * an `acquire` asked for before it exists waits for it, as WorkloadsService keeps it); the agent is told
  * to reconcile; then the node joins through its seeds.
  */
 
@@ -52,6 +52,8 @@ export class AgentLife {
   /** The processes this life started; leftovers of an earlier life are not its own. */
   private readonly mine = new Set<SimProcess>()
   private reconcileArmed = false
+  /** Acquires asked for before the lease host started, sent once it has. */
+  private readonly acquiresWaiting = new Set<string>()
   private stopped = false
 
   constructor (private readonly world: PlacementWorld, private readonly m: SimMachine, transport: SimTransport) {
@@ -80,6 +82,7 @@ export class AgentLife {
       peers: world.machines.filter((x) => x !== m).map((x) => x.id),
       send: (peer, bytes) => { this.sendReport(peer, bytes) },
       memberOf: (id) => this.membership.member(id),
+      selfIncarnation: () => this.membership.incarnation,
       later: (ms, fn) => { this.later(ms, fn) },
       onChanged: () => { this.changed() },
       onDrop: (reason) => { world.counters.boardDrops++; if (reason === 'stale') world.counters.boardStale++ }
@@ -129,8 +132,8 @@ export class AgentLife {
       config: world.options.leaseConfig,
       voters: { version: 0, voters: world.voters },
       nowMs: now,
-      // As LeaseStore.restart: a node that never granted anything has nothing to wait out.
-      ...(grants.length === 0 ? {} : { restart: { restartedAtMs: now, grants } })
+      // As LeaseStore.restart: a node that never granted or asked for anything has nothing to wait out.
+      ...(grants.length === 0 && m.ballots.size === 0 ? {} : { restart: { restartedAtMs: now, grants, ballots: [...m.ballots].map(([resource, epoch]) => ({ resource, epoch })) } })
     })
     // LeaseHost's adapter: make `persist` durable (a simulated fsync), then step `persisted`.
     const durable: StateMachine<LeaseCommand, LeaseEvent> = {
@@ -140,7 +143,10 @@ export class AgentLife {
         if (request !== undefined) {
           const delay = between(world.rng, FSYNC_MS) + (world.rng.float() < SLOW_FSYNC_SHARE ? between(world.rng, SLOW_FSYNC_MS) : 0)
           this.later(delay, () => {
-            for (const r of request.records) if (r.type === 'grant') m.grants.set(r.record.resource, { ...r.record })
+            for (const r of request.records) {
+              if (r.type === 'grant') m.grants.set(r.record.resource, { ...r.record })
+              else if (r.type === 'ballot') m.ballots.set(r.resource, Math.max(r.epoch, m.ballots.get(r.resource) ?? 0))
+            }
             this.leaseDriver?.command({ type: 'persisted', id: request.id })
           })
         }
@@ -149,6 +155,8 @@ export class AgentLife {
     }
     this.leaseDriver = new MachineDriver(durable, this.leaseTransport, m.scheduler, { onEvent: (e) => { this.onLease(e) } })
     this.leaseDriver.start()
+    for (const key of this.acquiresWaiting) this.leaseDriver.command({ type: 'acquire', resource: key })
+    this.acquiresWaiting.clear()
     this.changed()
     // Joining comes after the workloads service started (dream-node.ts).
     const seeds = world.machines.filter((x) => x.role === 'server' && x !== m).slice(0, JOIN_SEEDS).map((x) => x.id)
@@ -167,6 +175,7 @@ export class AgentLife {
     switch (e.type) {
       case 'refuted':
         this.m.nextIncarnation = Math.max(this.m.nextIncarnation, e.incarnation + 1)
+        this.board.republish()
         return
       case 'dead': {
         if (this.world.options.startOnDead === true) this.startOnDead(e.member.id)
@@ -177,6 +186,10 @@ export class AgentLife {
         break
       }
       case 'joined':
+        this.board.forget(e.member.id)
+        this.board.memberBack(e.member.id, e.member.incarnation)
+        this.board.republish()
+        break
       case 'left':
         this.board.forget(e.member.id)
         break
@@ -186,6 +199,8 @@ export class AgentLife {
         return
       case 'alive':
       case 'updated':
+        this.board.memberBack(e.member.id, e.member.incarnation)
+        break
       case 'suspect':
         break
       default:
@@ -250,11 +265,12 @@ export class AgentLife {
     const { world, m } = this
     switch (c.type) {
       case 'acquire':
-        // As the real driver: without a lease host yet, the acquire goes nowhere.
-        if (this.leaseDriver === undefined) { world.counters.acquiresBeforeLeases++; return }
+        // As the real driver: without a lease host yet, the acquire waits for it.
+        if (this.leaseDriver === undefined) { world.counters.acquiresBeforeLeases++; this.acquiresWaiting.add(c.key); return }
         this.leaseDriver.command({ type: 'acquire', resource: c.key })
         return
       case 'release':
+        this.acquiresWaiting.delete(c.key)
         if (this.leaseDriver === undefined) return
         this.leaseDriver.command({ type: 'release', resource: c.key })
         return

@@ -64,6 +64,8 @@ export interface SimMachine {
   scheduler: SimScheduler
   /** The lease grants its agent fsynced (its disk). */
   readonly grants: Map<string, GrantRecord>
+  /** The ballots its agent fsynced as a holder (its disk). */
+  readonly ballots: Map<string, number>
   /** The membership incarnation its next start uses (the real node persists it). */
   nextIncarnation: number
   /** The workload specs its copy of the desired state holds (it syncs within ms of an edit elsewhere). */
@@ -164,6 +166,7 @@ export class PlacementWorld {
         clock,
         scheduler: new SimScheduler(this.queue, clock, this.network.runtime(index)),
         grants: new Map(),
+        ballots: new Map(),
         nextIncarnation: 0,
         specs: options.specs,
         agent: undefined,
