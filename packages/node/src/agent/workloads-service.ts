@@ -10,7 +10,9 @@ import { LeaseHost } from '../leases/lease-host.js'
 import { StateService } from '../state-transfer/index.js'
 import { LogService } from '../logs/index.js'
 import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
+import { Autoscaling } from './autoscaling.js'
 import { InstanceBoard, type PlacedInstance } from './instance-board.js'
+import { LoadMeter } from './load-meter.js'
 import { StateMover } from './state-mover.js'
 import { StateReplicator } from './state-replicator.js'
 import { SupervisorRunner } from './supervisor-runner.js'
@@ -33,6 +35,8 @@ export interface WorkloadsServiceInit {
   /** @default leaseConfig() */
   leaseConfig?: LeaseConfig
   warn: (message: string) => void
+  /** This node, as a workload's scaler, changed its count. */
+  onAutoscaled?: (detail: { workload: string, from: number, to: number, reason: string }) => void
   onDrop: (reason: string) => void
 }
 
@@ -60,6 +64,8 @@ export class WorkloadsService {
   private lastPlacement: Placement | undefined
   private stateService: StateService | undefined
   private replicator: StateReplicator | undefined
+  private loadMeter: LoadMeter | undefined
+  private autoscaling: Autoscaling | undefined
   /** Instance logs, served to and read from any node. */
   logs: LogService | undefined
   /** Where slots' state is, and bringing it over before a slot starts. */
@@ -122,6 +128,7 @@ export class WorkloadsService {
       dataDir: node.dataDir,
       say: this.init.warn
     })
+    this.startAutoscaling(supervisor)
     this.board = new InstanceBoard({
       host: node.host,
       selfId: node.selfId,
@@ -226,6 +233,8 @@ export class WorkloadsService {
     await this.leasesStarting?.catch(() => {})
     await this.leases?.stop()
     this.board?.stop()
+    this.loadMeter?.stop()
+    this.autoscaling?.stop()
     this.replicator?.stop()
     await this.stateService?.stop()
     await this.logs?.stop()
@@ -292,7 +301,35 @@ export class WorkloadsService {
 
   private report (): void {
     if (this.runner === undefined || this.board === undefined) return
-    this.board.setLocal(this.runner.statuses())
+    const meter = this.loadMeter
+    this.board.setLocal(this.runner.statuses().map(s => {
+      const cpuMillis = s.state === 'running' ? meter?.figure(s.workload, s.index) : undefined
+      return cpuMillis === undefined ? s : { ...s, cpuMillis }
+    }))
     this.agent?.changed()
+  }
+
+  /** The CPU of local instances of autoscaled workloads, reported; and the scaler of those whose slot 0 runs here. */
+  private startAutoscaling (supervisor: WorkloadSupervisor): void {
+    const autoscaled = (): Set<string> => new Set(this.specs().filter(s => s.autoscale !== undefined).map(s => s.name))
+    this.loadMeter = new LoadMeter({
+      measured: () => {
+        const names = autoscaled()
+        return supervisor.snapshot().filter(s => s.state === 'running' && names.has(s.workload)).map(s => ({ workload: s.workload, index: s.index }))
+      },
+      read: async (workload, index) => await supervisor.cpuUsageUsec(workload, index),
+      onChange: () => { this.report() }
+    })
+    this.loadMeter.start()
+    this.autoscaling = new Autoscaling({
+      specs: () => this.specs(),
+      runsFirst: workload => supervisor.snapshot().some(s => s.workload === workload && s.index === 0 && s.state === 'running'),
+      figures: workload => this.instances().filter(i => i.workload === workload && i.state === 'running' && i.cpuMillis !== undefined).map(i => i.cpuMillis as number),
+      scaled: workload => this.init.node.store.scale().get(workload)?.instances,
+      setScale: async (workload, instances) => { await this.init.node.store.setScale(workload, instances) },
+      onScaled: detail => { this.init.onAutoscaled?.(detail) },
+      warn: this.init.warn
+    })
+    this.autoscaling.start()
   }
 }

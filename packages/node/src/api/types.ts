@@ -98,7 +98,8 @@ export interface ApiSource {
 export interface WorkloadJson {
   name: string
   kind: string
-  instances: Array<{ node: string, nodeName: string, index: number, state: string, pid: number | null, epoch: number, since: number }>
+  /** `cpuMillis`: the instance's CPU over the last few seconds, for autoscaled workloads only. */
+  instances: Array<{ node: string, nodeName: string, index: number, state: string, pid: number | null, epoch: number, since: number, cpuMillis?: number }>
   /** Slots waiting for a node, with why. */
   pending: Array<{ index: number, reason: string, detail: string }>
   /** What is wrong with a spec that fails validation (it is not placed). */

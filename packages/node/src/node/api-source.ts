@@ -120,7 +120,8 @@ export class NodeApiSource implements ApiSource {
         name,
         kind: v.ok ? v.spec.kind : String((raw as { kind?: unknown }).kind ?? '?'),
         instances: instances.filter(i => i.workload === name).map(i => ({
-          node: i.node, nodeName: names.get(i.node) ?? i.node, index: i.index, state: i.state, pid: i.pid ?? null, epoch: i.epoch, since: i.since
+          node: i.node, nodeName: names.get(i.node) ?? i.node, index: i.index, state: i.state, pid: i.pid ?? null, epoch: i.epoch, since: i.since,
+          ...(i.cpuMillis === undefined ? {} : { cpuMillis: i.cpuMillis })
         })),
         pending: slots.filter((s): s is PendingSlot => s.workload === name && s.status === 'pending').map(s => ({ index: s.index, reason: s.reason, detail: s.detail })),
         ...(v.ok ? {} : { problems: v.problems })

@@ -390,6 +390,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
           },
           ...(this.options.leaseConfig === undefined ? {} : { leaseConfig: this.options.leaseConfig }),
           warn: message => { this.safeDispatchEvent('node:warning', { detail: { message } }) },
+          onAutoscaled: detail => { this.safeDispatchEvent('workload:autoscaled', { detail }) },
           onDrop: reason => { this.metrics.drop('instances', reason) }
         })
         try {

@@ -34,6 +34,8 @@ export interface DreamNodeEvents {
   'node:name-taken': CustomEvent<{ error: Error }>
   /** The node stopped (by `stop()`, `leave()`, or a refused name). */
   'node:stopped': CustomEvent<Record<string, never>>
+  /** This node, as the scaler of an autoscaled workload, changed its instance count (ADR 0017). */
+  'workload:autoscaled': CustomEvent<{ workload: string, from: number, to: number, reason: string }>
   /** Something went wrong that the node survives (an instance that failed to start, a grant not persisted). */
   'node:warning': CustomEvent<{ message: string }>
 }

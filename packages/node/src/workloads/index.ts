@@ -28,6 +28,7 @@ export {
 } from './spec.js'
 export { backoffDelayMs, decideRestart, isFailure, type RunEnd, type RestartDecision } from './restart-policy.js'
 export { probeCgroups, CGROUP_SUBTREE, type CgroupCapabilities, type KillMethod, type LimitController, type ProbeOptions, type ReapedInstance } from './cgroups.js'
+export { cpuUsageUsec, CpuMeter } from './cpu-usage.js'
 export { probeBubblewrap, type Bubblewrap } from './sandbox.js'
 export { probeOnce, type ProbeResult } from './health.js'
 export { RotatingLog, readLogTail, type LogStream } from './logs.js'

@@ -6,6 +6,7 @@ import {
   cgroupPids, createInstanceCgroup, killCgroup, procsFiles, signalCgroup, waitCgroupEmpty,
   type CgroupCapabilities, type InstanceCgroup
 } from './cgroups.js'
+import { cpuUsageUsec } from './cpu-usage.js'
 import { CGROUP_EMPTY_BUDGET_MS } from './constants.js'
 import { FINAL_STATES, type InstanceState, type InstanceStatus, type WorkloadEvent } from './events.js'
 import { HealthMonitor, type HealthReport } from './health.js'
@@ -138,6 +139,11 @@ export class Instance {
 
   status (): InstanceStatus {
     return { ...this.current, unenforcedLimits: [...this.current.unenforcedLimits] }
+  }
+
+  /** CPU time its processes used so far, in µs (cpu-usage.ts); undefined if it cannot be read here. */
+  async cpuUsageUsec (): Promise<number | undefined> {
+    return await cpuUsageUsec(this.cgroup, this.cgroup === undefined ? await this.pids() : [])
   }
 
   /** Every pid in the instance's cgroups now (the host's pid namespace). */

@@ -141,6 +141,11 @@ export class WorkloadSupervisor {
     return [...this.instances.values()].map(i => i.status())
   }
 
+  /** CPU time an instance used so far, in µs; undefined for an unknown instance or where it cannot be read. */
+  async cpuUsageUsec (workload: string, index: number): Promise<number | undefined> {
+    return await this.instances.get(keyOf(workload, index))?.cpuUsageUsec()
+  }
+
   /** Every pid in an instance's cgroups now. */
   async pids (workload: string, index: number): Promise<number[]> {
     return await this.instances.get(keyOf(workload, index))?.pids() ?? []

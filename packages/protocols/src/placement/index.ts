@@ -21,8 +21,10 @@ export {
   type RestartPolicy,
   type HealthCheck,
   type VmGuest,
-  type PortForward
+  type PortForward,
+  type AutoscalePolicy
 } from './spec.js'
+export { Autoscaler, AUTOSCALE_TOLERANCE, type AutoscaleInput, type AutoscaleDecision } from './autoscale.js'
 export { validateWorkloadSpec, type SpecValidation } from './validate.js'
 export { place } from './place.js'
 export { fitScore, preferenceScore, siblingPenalty, tieBreak } from './score.js'

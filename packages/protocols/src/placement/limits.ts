@@ -107,3 +107,12 @@ export const MAX_REPLICATE_STATE_EVERY_MS = 86_400_000
 
 /** Unknown field names quoted in one problem; the rest are counted. */
 export const MAX_QUOTED_UNKNOWN_FIELDS = 8
+
+/** Autoscaling's target: an instance's average CPU as a percentage of what it books, 1 to 1,000. */
+export const MIN_AUTOSCALE_CPU_PERCENT = 1
+export const MAX_AUTOSCALE_CPU_PERCENT = 1_000
+/** A scale-down waits until the load has said so for this long (Kubernetes' HPA waits 5 min; a home cluster is smaller). */
+export const DEFAULT_AUTOSCALE_DOWN_AFTER_MS = 60_000
+/** After any change of the count, a scale-up waits this long: the new instances' load has to show first. */
+export const DEFAULT_AUTOSCALE_UP_AFTER_MS = 15_000
+export const MAX_AUTOSCALE_WINDOW_MS = 3_600_000

@@ -18,6 +18,19 @@ export type WorkloadKind = 'service' | 'replicated' | 'system' | 'cluster-aware'
 
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['service', 'replicated', 'system', 'cluster-aware', 'vm']
 
+/**
+ * Scaling a cluster-aware workload by load: keep its instances' average CPU near `cpuPercent` of what each
+ * books (`resources.cpuMillis`), as Kubernetes' HPA does with a CPU utilisation target.
+ */
+export interface AutoscalePolicy {
+  /** The target: an instance's average CPU use as a percentage of its booked CPU. */
+  cpuPercent: number
+  /** A scale-down happens only once every recommendation over this window (ms) allowed it. */
+  downAfterMs: number
+  /** After any change of the count, a scale-up waits this long (ms). */
+  upAfterMs: number
+}
+
 /** Requested resources: what placement books on a node, never what the node samples (that would flap). */
 export interface Resources {
   /** Thousandths of a core. */
@@ -111,6 +124,8 @@ export interface WorkloadSpec {
   minInstances?: number
   /** `cluster-aware` only. */
   maxInstances?: number
+  /** `cluster-aware` only: scale between min and max by the instances' CPU (see autoscale.ts). */
+  autoscale?: AutoscalePolicy
   /** `replicated` and `cluster-aware`: instances of this workload one node may run (default 1: replicas on distinct nodes). */
   maxPerNode?: number
   /** `vm` only. */

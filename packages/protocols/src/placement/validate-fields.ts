@@ -3,6 +3,7 @@ import { isObject, Problems, readInt, readPath, readString, readStringList, reje
 import {
   PREFERENCE_TARGETS,
   RESTART_MODES,
+  type AutoscalePolicy,
   type Constraints,
   type HealthCheck,
   type Preference,
@@ -202,3 +203,13 @@ export function readUrl (v: unknown, p: Problems): string | undefined {
   return s
 }
 
+
+export function readAutoscale (v: unknown, p: Problems): AutoscalePolicy | undefined {
+  if (!isObject(v)) { p.add('autoscale', 'must be an object { cpuPercent, downAfterMs?, upAfterMs? }'); return undefined }
+  rejectUnknown(v, ['cpuPercent', 'downAfterMs', 'upAfterMs'], 'autoscale', p)
+  const cpuPercent = v.cpuPercent === undefined ? req(p, 'autoscale.cpuPercent') : readInt(v.cpuPercent, 'autoscale.cpuPercent', p, L.MIN_AUTOSCALE_CPU_PERCENT, L.MAX_AUTOSCALE_CPU_PERCENT)
+  const downAfterMs = v.downAfterMs === undefined ? L.DEFAULT_AUTOSCALE_DOWN_AFTER_MS : readInt(v.downAfterMs, 'autoscale.downAfterMs', p, 0, L.MAX_AUTOSCALE_WINDOW_MS)
+  const upAfterMs = v.upAfterMs === undefined ? L.DEFAULT_AUTOSCALE_UP_AFTER_MS : readInt(v.upAfterMs, 'autoscale.upAfterMs', p, 0, L.MAX_AUTOSCALE_WINDOW_MS)
+  if (cpuPercent === undefined || downAfterMs === undefined || upAfterMs === undefined) return undefined
+  return { cpuPercent, downAfterMs, upAfterMs }
+}

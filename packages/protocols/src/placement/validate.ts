@@ -1,7 +1,7 @@
 import * as L from './limits.js'
 import { isObject, Problems, readAbsolutePath, readInt, readString, readStringList, rejectUnknown, utf8Bytes, type Obj } from './read.js'
-import { WORKLOAD_KINDS, type VmGuest, type WorkloadKind, type WorkloadSpec } from './spec.js'
-import { readConstraints, readHealth, readPreferences, readResources, readRestart, readVm } from './validate-fields.js'
+import { WORKLOAD_KINDS, type AutoscalePolicy, type VmGuest, type WorkloadKind, type WorkloadSpec } from './spec.js'
+import { readAutoscale, readConstraints, readHealth, readPreferences, readResources, readRestart, readVm } from './validate-fields.js'
 
 /** The verdict on a spec: the validated spec, or every problem found, each prefixed with its field path. */
 export type SpecValidation =
@@ -11,7 +11,7 @@ export type SpecValidation =
 const TOP_FIELDS = [
   'name', 'kind', 'command', 'args', 'env', 'cwd', 'replicas', 'minInstances', 'maxInstances', 'maxPerNode', 'vm',
   'constraints', 'affinity', 'antiAffinity', 'resources', 'restart', 'health', 'stateDir', 'replicateStateEveryMs',
-  'isolated', 'mountStateAt'
+  'isolated', 'mountStateAt', 'autoscale'
 ]
 
 const NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
@@ -67,6 +67,11 @@ function readSpec (input: unknown, p: Problems): WorkloadSpec | undefined {
   if (minInstances !== undefined && maxInstances !== undefined && minInstances > maxInstances) {
     p.add('minInstances', `must be at most maxInstances (${maxInstances})`)
   }
+  let autoscale: AutoscalePolicy | undefined
+  if (input.autoscale !== undefined) {
+    if (kind !== undefined && kind !== 'cluster-aware') p.add('autoscale', `only for kind cluster-aware, not ${kind}`)
+    else autoscale = readAutoscale(input.autoscale, p)
+  }
   let maxPerNode: number | undefined
   if (input.maxPerNode !== undefined) {
     if (kind !== undefined && kind !== 'replicated' && kind !== 'cluster-aware') p.add('maxPerNode', `only for kinds replicated and cluster-aware, not ${kind}`)
@@ -116,6 +121,10 @@ function readSpec (input: unknown, p: Problems): WorkloadSpec | undefined {
   if (minInstances !== undefined) spec.minInstances = minInstances
   if (maxInstances !== undefined) spec.maxInstances = maxInstances
   if (maxPerNode !== undefined) spec.maxPerNode = maxPerNode
+  if (autoscale !== undefined) {
+    if (resources.cpuMillis === 0) p.add('autoscale', 'needs resources.cpuMillis above 0: the target is a share of it')
+    else spec.autoscale = autoscale
+  }
   if (vm !== undefined) spec.vm = vm
   if (health !== undefined) spec.health = health
   if (stateDir !== undefined) spec.stateDir = stateDir

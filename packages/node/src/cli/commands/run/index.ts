@@ -6,7 +6,7 @@ import { resolveDataDir } from '../../data-dir.js'
 export const run: Command = {
   name: 'run',
   summary: 'run an application on the cluster (wherever it fits, and elsewhere when its node fails)',
-  help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--min N --max M] [--constraint KEY=VALUE]...
+  help: `usage: dreammesh run --name W [--kind K] [--replicas N] [--min N --max M [--autoscale-cpu P]] [--constraint KEY=VALUE]...
                      [--cpu MILLIS] [--memory MB] [--state-dir P] [--replicate-state DURATION] [--isolated]
                      [--health tcp:PORT|URL] -- CMD ARGS...
        dreammesh run --name W --kind vm (--kernel K [--initrd I] [--append TEXT] | --image DISK)
@@ -24,13 +24,19 @@ kinds:
   vm              a guest OS under qemu, for applications that cannot run natively (KVM where a probe
                   guest boots within 10 s, else qemu's TCG); one instance, not failed over (its disk is
                   on its node)
-  cluster-aware   --min..--max instances (the app asks for more or fewer with the SDK; \`scale\` by hand)
+  cluster-aware   --min..--max instances (the app asks for more or fewer with the SDK; \`scale\` by hand;
+                  --autoscale-cpu by load)
 
 flags:
   --name W               the workload's name (letters, digits, '-'; at most 63)
   --kind K               service | replicated | system | cluster-aware (default service)
   --replicas N           instances of a replicated workload
   --min N, --max M       the instance range of a cluster-aware workload (it starts with --min)
+  --autoscale-cpu P      cluster-aware: scale between --min and --max to keep each instance's average CPU
+                         near P percent of --cpu (Kubernetes' HPA rule: up promptly, down only after the
+                         load stayed low for a whole window)
+  --scale-down-after D   with --autoscale-cpu: that window (default 60s)
+  --scale-up-after D     with --autoscale-cpu: the wait after a change before scaling up again (default 15s)
   --constraint K=V       role=server|client, tag=T, node=NAME; may repeat (a node must pass them all)
   --cpu MILLIS           CPU to book, in thousandths of a core (default 100); also its cgroup limit
   --memory MB            memory to book, in MiB (default 128); also its cgroup limit
@@ -54,7 +60,8 @@ examples:
   dreammesh run --name worker --kind replicated --replicas 3 --cpu 500 -- /usr/local/bin/worker
   dreammesh run --name db --state-dir db --replicate-state 30s -- /usr/local/bin/my-db
   dreammesh run --name legacy --kind vm --image /srv/vm/legacy.qcow2 --vm-memory 2048 --vm-cpus 2 --forward 8443:443
-  dreammesh run --name board --kind cluster-aware --min 1 --max 3 --cpu 1000 -- node examples/peer-board/app.mjs`,
+  dreammesh run --name board --kind cluster-aware --min 1 --max 3 --cpu 1000 -- node examples/peer-board/app.mjs
+  dreammesh run --name render --kind cluster-aware --min 1 --max 4 --cpu 500 --autoscale-cpu 70 -- /usr/local/bin/render`,
   options: {
     ...COMMON_OPTIONS,
     name: { type: 'string' },
@@ -62,6 +69,9 @@ examples:
     replicas: { type: 'string' },
     min: { type: 'string' },
     max: { type: 'string' },
+    'autoscale-cpu': { type: 'string' },
+    'scale-down-after': { type: 'string' },
+    'scale-up-after': { type: 'string' },
     'replicate-state': { type: 'string' },
     kernel: { type: 'string' },
     initrd: { type: 'string' },
@@ -113,6 +123,17 @@ function specFromFlags (v: Record<string, unknown>, command: string[]): Record<s
   if (v.replicas !== undefined) spec.replicas = integer('--replicas', v.replicas as string)
   if (v.min !== undefined) spec.minInstances = integer('--min', v.min as string)
   if (v.max !== undefined) spec.maxInstances = integer('--max', v.max as string)
+  const autoscaleCpu = v['autoscale-cpu'] as string | undefined
+  if (autoscaleCpu !== undefined) {
+    const autoscale: Record<string, number> = { cpuPercent: integer('--autoscale-cpu', autoscaleCpu.replace(/%$/, '')) }
+    const down = v['scale-down-after'] as string | undefined
+    const up = v['scale-up-after'] as string | undefined
+    if (down !== undefined) autoscale.downAfterMs = durationMs('--scale-down-after', down)
+    if (up !== undefined) autoscale.upAfterMs = durationMs('--scale-up-after', up)
+    spec.autoscale = autoscale
+  } else if (v['scale-down-after'] !== undefined || v['scale-up-after'] !== undefined) {
+    throw new UsageError('--scale-down-after and --scale-up-after need --autoscale-cpu')
+  }
   const every = v['replicate-state'] as string | undefined
   if (every !== undefined) spec.replicateStateEveryMs = durationMs('--replicate-state', every)
   const constraints: Record<string, string[]> = {}

@@ -76,6 +76,7 @@ async function serve (node: DreamNode, options: DaemonOptions, log: DaemonLog, i
   node.addEventListener('node:name-taken', event => { requestStop({ kind: 'name-taken', error: event.detail.error }) })
 
   node.addEventListener('node:warning', event => { log.warn(event.detail.message) })
+  node.addEventListener('workload:autoscaled', ({ detail: d }) => { log.info(`autoscale ${d.workload}: ${d.from} -> ${d.to} instances (${d.reason})`) })
   await node.start()
   const source = new NodeApiSource(node, async () => { requestStop({ kind: 'leave-requested' }) })
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined
