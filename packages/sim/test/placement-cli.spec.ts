@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { getCli } from '../src/cli/index.js'
 
 interface Ran { code: number, stdout: string, stderr: string }
@@ -38,6 +40,15 @@ describe('dreammesh-sim placement (the soak\'s CLI)', function () {
     assertUsageError(await cli('placement', '--variant', 'nope'), '--variant')
     assertUsageError(await cli('placement', '--safety', '30s'), '--safety')
     assertUsageError(await cli('placement', '--seeds', '2', '--trace'), '--trace')
+  })
+
+  it('`npm run soak:placement` is the same CLI: --help works and a bad flag exits 2 without a stack trace', () => {
+    const entry = fileURLToPath(new URL('../src/soak/placement.js', import.meta.url))
+    const help = spawnSync(process.execPath, [entry, '--help'], { encoding: 'utf8' })
+    assert.equal(help.status, 0, help.stderr)
+    assert.match(help.stdout, /Usage: dreammesh-sim placement/)
+    const bad = spawnSync(process.execPath, [entry, '--nope'], { encoding: 'utf8' })
+    assertUsageError({ code: bad.status ?? -1, stdout: bad.stdout, stderr: bad.stderr }, '--nope')
   })
 
   it('replays one seed with its timeline, its summary and exit code 0', async () => {
