@@ -14,56 +14,36 @@
  * iproute2 and nftables, and cgroups; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
 import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
+import { SingletonService, type RunningAt } from './netns/singleton.ts'
 
 const SERVERS = 5
 const PORT = 4711
-const HTTP_PORT = 8080
 /** A bound on each wait, not an expected speed. */
 const WAIT_MS = 40_000
 const POLL_MS = 200
 /** How often the copies of the service are counted, in ms. */
 const SAMPLE_MS = 20
-/** Marks the service's processes, so they can be counted wherever they run. */
-const MARKER = `dreammesh-failover-${process.pid}`
-/** The service: a real HTTP server that says which instance and epoch it is. */
-const SERVER_JS = `/* ${MARKER} */ require('http').createServer((q, s) => s.end(process.env.DREAMMESH_INSTANCE + ' ' + process.env.DREAMMESH_EPOCH)).listen(${HTTP_PORT})`
-
-interface PsJson { name: string, instances: Array<{ node: string, state: string, pid: number | null, epoch: number, since: string }> }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-/** Pids of live processes of the service, on any node: read from /proc, so a copy its agent lost counts too. */
-function serviceCopies (): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      // The supervisor's watchdog shell carries the command too; count the node process only.
-      if (cmdline.includes(MARKER) && !cmdline.startsWith('/bin/sh') && !cmdline.startsWith('sh')) pids.push(Number(entry))
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return pids
-}
 
 describe('workloads across processes (network namespaces): partition, machine loss, agent kill', function () {
   this.timeout(300_000)
   let lan: Lan | undefined
   let scratch = ''
   const nodes: MeshProcess[] = []
+  let web: SingletonService
 
   before(async function () {
     skipWithoutNetns(this)
     if (dreammeshCli() === undefined) this.skip()
     scratch = mkdtempSync(join(tmpdir(), 'dreammesh-failover-'))
     lan = await createLan({ nodes: SERVERS })
+    web = new SingletonService(lan, nodes)
     const init = await runCli(lan, 0, ['init', '--data-dir', join(scratch, 's0'), '--json'])
     assert.equal(init.code, 0, init.stderr)
     const code = (JSON.parse(init.stdout) as { code: string }).code
@@ -84,23 +64,9 @@ describe('workloads across processes (network namespaces): partition, machine lo
   async function until (what: string, ok: () => Promise<boolean>): Promise<void> {
     const deadline = performance.now() + WAIT_MS
     while (!await ok()) {
-      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${await diagnosis()}`)
+      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${await web.diagnosis()}`)
       await sleep(POLL_MS)
     }
-  }
-
-  /** What each live node says when a wait fails: its stderr, and what it runs and why (inspect names a slot's wait). */
-  async function diagnosis (): Promise<string> {
-    const parts: string[] = []
-    for (const [i, n] of nodes.entries()) {
-      parts.push(`--- ${n.name}${n.exited() ? ' (exited)' : ''}\n${n.stderrTail()}`)
-      if (n.exited() || lan === undefined) continue
-      for (const args of [['ps', '--json'], ['inspect', 'web', '--json'], ['voters', '--json']]) {
-        const r = await runCli(lan, i, [...args, '--data-dir', n.dataDir]).catch((err: Error) => ({ code: -1, stdout: '', stderr: err.message }))
-        parts.push(`$ dreammesh ${args.join(' ')} (exit ${r.code})\n${r.stdout.trim()}${r.stderr.trim() === '' ? '' : `\n${r.stderr.trim()}`}`)
-      }
-    }
-    return parts.join('\n')
   }
 
   async function allAlive (members: number[]): Promise<void> {
@@ -110,33 +76,13 @@ describe('workloads across processes (network namespaces): partition, machine lo
     })
   }
 
-  async function ps (i: number): Promise<PsJson[] | undefined> {
-    const r = await runCli(lan!, i, ['ps', '--json', '--data-dir', nodes[i].dataDir])
-    return r.code === 0 ? JSON.parse(r.stdout) as PsJson[] : undefined
-  }
-
-  /** The server that runs web, as member `from` reports; undefined while it is not exactly one. */
-  async function runningOn (from: number): Promise<{ holder: number, pid: number | null, since: string, epoch: number } | undefined> {
-    const running = (await ps(from))?.find((w) => w.name === 'web')?.instances.filter((i) => i.state === 'running') ?? []
-    if (running.length !== 1) return undefined
-    const holder = nodes.findIndex((n) => n.name === running[0].node)
-    return holder < 0 ? undefined : { holder, pid: running[0].pid, since: running[0].since, epoch: running[0].epoch }
-  }
-
-  /** GET the service at member `target`'s address, from inside member `from`'s namespace. */
-  async function answers (from: number, target: number): Promise<string | undefined> {
-    const url = `http://${lan!.nodes[target].addr}:${HTTP_PORT}/`
-    const r = await lan!.exec(from, process.execPath, ['-e', `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(1000) }).then(r => r.text()).then(t => process.stdout.write(t), () => process.exit(1))`])
-    return r.code === 0 ? r.stdout : undefined
-  }
-
   /** Counts the service's copies every SAMPLE_MS until stopped; the most seen at once, and how many samples. */
   function sampleCopies (): { stop: () => { most: number, samples: number, at: string } } {
     let most = 0
     let samples = 0
     let at = ''
     const timer = setInterval(() => {
-      const pids = serviceCopies()
+      const pids = web.copies()
       samples++
       if (pids.length > most) { most = pids.length; at = `${new Date().toISOString()}: pids ${pids.join(', ')}` }
     }, SAMPLE_MS)
@@ -146,27 +92,27 @@ describe('workloads across processes (network namespaces): partition, machine lo
   let holder = -1
 
   it('partition the server that runs the singleton away alone: it stops its copy, the majority runs one, never two; edits on both sides converge after the heal', async () => {
-    const run = await runCli(lan!, 0, ['run', '--name', 'web', '--data-dir', nodes[0].dataDir, '--', process.execPath, '-e', SERVER_JS])
+    const run = await runCli(lan!, 0, ['run', '--name', 'web', '--data-dir', nodes[0].dataDir, '--', ...web.command()])
     assert.equal(run.code, 0, run.stderr)
-    let first: Awaited<ReturnType<typeof runningOn>>
-    await until('web runs on exactly one server', async () => (first = await runningOn(0)) !== undefined)
+    let first: RunningAt | undefined
+    await until('web runs on exactly one server', async () => (first = await web.runningOn(0)) !== undefined)
     holder = first!.holder
     const majority = nodes.map((_, i) => i).filter((i) => i !== holder)
-    await until(`web answers on ${nodes[holder].name}`, async () => (await answers(majority[0], holder)) !== undefined)
-    assert.deepEqual(serviceCopies().length, 1, 'one copy before the partition')
+    await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(majority[0], holder)) !== undefined)
+    assert.deepEqual(web.copies().length, 1, 'one copy before the partition')
 
     const sampler = sampleCopies()
     lan!.partition([holder], majority)
-    let next: Awaited<ReturnType<typeof runningOn>>
+    let next: RunningAt | undefined
     try {
-      await until('the majority runs web elsewhere', async () => (next = await runningOn(majority[0])) !== undefined && next.holder !== holder && next.pid !== null && existsSync(`/proc/${next.pid}`))
+      await until('the majority runs web elsewhere', async () => (next = await web.runningOn(majority[0])) !== undefined && next.holder !== holder && next.pid !== null && existsSync(`/proc/${next.pid}`))
       // Both sides of the partition edit the desired state.
       const minorityEdit = await runCli(lan!, holder, ['run', '--name', 'from-minority', '--data-dir', nodes[holder].dataDir, '--', '/bin/sleep', '600'])
       const majorityEdit = await runCli(lan!, majority[0], ['run', '--name', 'from-majority', '--data-dir', nodes[majority[0]].dataDir, '--', '/bin/sleep', '600'])
       assert.equal(minorityEdit.code, 0, minorityEdit.stderr)
       assert.equal(majorityEdit.code, 0, majorityEdit.stderr)
       // The minority's copy is gone (its lease could not be renewed), and it does not start another.
-      await until('the minority stopped its copy', async () => serviceCopies().length === 1)
+      await until('the minority stopped its copy', async () => web.copies().length === 1)
       await sleep(2_000)
     } finally {
       lan!.heal()
@@ -179,28 +125,28 @@ describe('workloads across processes (network namespaces): partition, machine lo
     holder = next!.holder
 
     await until('every node has both edits made during the partition', async () => {
-      const lists = await Promise.all(nodes.map(async (_, i) => await ps(i)))
+      const lists = await Promise.all(nodes.map(async (_, i) => await web.ps(i)))
       return lists.every((l) => l !== undefined && ['from-majority', 'from-minority'].every((n) => l.some((w) => w.name === n)))
     })
     for (const name of ['from-majority', 'from-minority']) assert.equal((await runCli(lan!, 0, ['stop', name, '--data-dir', nodes[0].dataDir])).code, 0)
   })
 
   it('a singleton HTTP service answers again from another server after its machine is lost', async () => {
-    await until('web runs on exactly one server', async () => { const r = await runningOn(0); if (r !== undefined) holder = r.holder; return r !== undefined })
+    await until('web runs on exactly one server', async () => { const r = await web.runningOn(0); if (r !== undefined) holder = r.holder; return r !== undefined })
     const rest = nodes.map((_, i) => i).filter((i) => i !== holder)
-    await until(`web answers on ${nodes[holder].name}`, async () => (await answers(rest[0], holder)) !== undefined)
+    await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
 
     const lostAt = performance.now()
     await lan!.linkDown(holder)
     let answeredBy = -1
     await until('web answers again from a surviving server', async () => {
       for (const t of rest) {
-        if ((await answers(rest[0], t)) !== undefined) { answeredBy = t; return true }
+        if ((await web.answers(rest[0], t)) !== undefined) { answeredBy = t; return true }
       }
       return false
     })
     console.log(`      web answered again from ${nodes[answeredBy].name} ${((performance.now() - lostAt) / 1000).toFixed(1)} s after ${nodes[holder].name} was lost`)
-    const list = await ps(rest[0])
+    const list = await web.ps(rest[0])
     const running = list?.find((w) => w.name === 'web')?.instances.filter((i) => i.state === 'running' && i.node !== nodes[holder].name) ?? []
     assert.equal(running.length, 1, JSON.stringify(list))
     holder = answeredBy
@@ -209,8 +155,8 @@ describe('workloads across processes (network namespaces): partition, machine lo
   it('kill -9 of the agent alone: its service is gone before another server starts a copy', async () => {
     const live = nodes.map((_, i) => i).filter((i) => !nodes[i].exited())
     const observer = live.find((i) => i !== holder)!
-    let first: Awaited<ReturnType<typeof runningOn>>
-    await until('web runs on exactly one server', async () => (first = await runningOn(observer)) !== undefined && first.pid !== null)
+    let first: RunningAt | undefined
+    await until('web runs on exactly one server', async () => (first = await web.runningOn(observer)) !== undefined && first.pid !== null)
     const { pid } = first!
     holder = first!.holder
     nodes[holder].child.kill('SIGKILL')
@@ -218,9 +164,9 @@ describe('workloads across processes (network namespaces): partition, machine lo
     // process is gone, apart from the slower `ps` polls.
     let goneAt: number | undefined
     const watch = setInterval(() => { if (goneAt === undefined && !existsSync(`/proc/${pid}`)) goneAt = Date.now() }, 10)
-    let next: Awaited<ReturnType<typeof runningOn>>
+    let next: RunningAt | undefined
     try {
-      await until('another server runs web', async () => (next = await runningOn(observer)) !== undefined && next.holder !== holder)
+      await until('another server runs web', async () => (next = await web.runningOn(observer)) !== undefined && next.holder !== holder)
     } finally {
       clearInterval(watch)
     }
@@ -240,7 +186,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
   }
 
   async function notesOn (from: number): Promise<{ node: number, epoch: number } | undefined> {
-    const running = (await ps(from))?.find((w) => w.name === 'notes')?.instances.filter((i) => i.state === 'running') ?? []
+    const running = (await web.ps(from))?.find((w) => w.name === 'notes')?.instances.filter((i) => i.state === 'running') ?? []
     if (running.length !== 1) return undefined
     const node = nodes.findIndex((n) => n.name === running[0].node)
     return node < 0 ? undefined : { node, epoch: running[0].epoch }
@@ -277,7 +223,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
     assert.match(drained.stdout, /is empty/)
     let now: Awaited<ReturnType<typeof notesOn>>
     await until('notes runs elsewhere', async () => (now = await notesOn(other)) !== undefined && now.node !== at.node)
-    const list = await ps(other)
+    const list = await web.ps(other)
     assert.ok(list?.every((w) => w.instances.every((i) => i.node !== nodes[at.node].name || !['starting', 'running', 'stopping'].includes(i.state))), JSON.stringify(list))
   })
 })

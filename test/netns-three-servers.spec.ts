@@ -1,0 +1,85 @@
+/**
+ * Issue 5's first proof with real parts, as the issue states it: a 3-server cluster (each `dreammesh up`
+ * in its own network namespace, found by mDNS, all three the lease voters) runs a singleton HTTP service;
+ * its node is lost as a machine is (its link down, every process in its namespace killed, so nothing
+ * closes cleanly); the service answers again from another server, and exactly one copy runs. The two
+ * survivors are a majority of the three voters. Needs root, iproute2, nftables and cgroups.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
+import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
+import { SingletonService, type RunningAt } from './netns/singleton.ts'
+
+const SERVERS = 3
+const PORT = 4711
+/** A bound on each wait, not an expected speed. */
+const WAIT_MS = 40_000
+
+describe('a 3-server cluster: a singleton HTTP service survives the loss of its machine (network namespaces)', function () {
+  this.timeout(180_000)
+  let lan: Lan | undefined
+  let scratch = ''
+  const nodes: MeshProcess[] = []
+  let web: SingletonService
+
+  async function until (what: string, ok: () => Promise<boolean>): Promise<void> {
+    const deadline = performance.now() + WAIT_MS
+    while (!await ok()) {
+      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${await web.diagnosis()}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
+  before(async function () {
+    skipWithoutNetns(this)
+    if (dreammeshCli() === undefined) this.skip()
+    scratch = mkdtempSync(join(tmpdir(), 'dreammesh-three-'))
+    lan = await createLan({ nodes: SERVERS })
+    web = new SingletonService(lan, nodes)
+    const init = await runCli(lan, 0, ['init', '--data-dir', join(scratch, 's0'), '--json'])
+    assert.equal(init.code, 0, init.stderr)
+    const code = (JSON.parse(init.stdout) as { code: string }).code
+    for (let i = 0; i < SERVERS; i++) {
+      const flags = ['--listen', `/ip4/${lan.nodes[i].addr}/tcp/${PORT}`, '--quiet', ...(i === 0 ? [] : ['--cluster', code])]
+      nodes.push(spawnUp(lan, i, `s${i}`, join(scratch, `s${i}`), flags))
+    }
+    await Promise.all(nodes.map(async (n) => await n.ready))
+    await until('the three see each other alive', async () => {
+      const views = await Promise.all(nodes.map(async (n) => await membersOf(n.dataDir)))
+      return views.every((v) => v !== undefined && nodes.every((n) => v.some((m) => m.name === n.name && m.state === 'alive')))
+    })
+  })
+
+  after(async () => {
+    for (const n of nodes) if (!n.exited()) n.child.kill('SIGKILL')
+    await lan?.destroy()
+    if (scratch !== '') rmSync(scratch, { recursive: true, force: true })
+  })
+
+  it('its machine is lost: the service answers again from another server, one copy', async () => {
+    const run = await runCli(lan!, 0, ['run', '--name', web.name, '--data-dir', nodes[0].dataDir, '--', ...web.command()])
+    assert.equal(run.code, 0, run.stderr)
+    let at: RunningAt | undefined
+    await until('web runs on exactly one server', async () => (at = await web.runningOn(0)) !== undefined)
+    const holder = at!.holder
+    const rest = nodes.map((_, i) => i).filter((i) => i !== holder)
+    await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
+
+    const lostAt = performance.now()
+    await lan!.linkDown(holder)
+    let answeredBy = -1
+    await until('web answers again from a surviving server', async () => {
+      for (const t of rest) if ((await web.answers(rest[0], t)) !== undefined) { answeredBy = t; return true }
+      return false
+    })
+    console.log(`      web answered again from ${nodes[answeredBy].name} ${((performance.now() - lostAt) / 1000).toFixed(1)} s after ${nodes[holder].name} was lost`)
+    await until('both survivors say it runs on exactly one of them', async () => {
+      const seen = await Promise.all(rest.map(async (i) => await web.runningOn(i)))
+      return seen.every((s) => s !== undefined && s.holder === answeredBy)
+    })
+    assert.deepEqual(web.copies().length, 1, 'one copy of the service on the machine, the lost node\'s included')
+  })
+})
