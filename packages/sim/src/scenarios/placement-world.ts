@@ -87,7 +87,7 @@ export interface PlacementCounters {
   stops: number
   kills: number
   reconciles: number
-  /** Acquires the agent asked for before its lease host had started, dropped as the real driver drops them. */
+  /** Acquires the agent asked for before its lease host had started: they wait for it, as in the real node. */
   acquiresBeforeLeases: number
   /** Copies started without a lease (the start-on-dead variant). */
   rogueStarts: number

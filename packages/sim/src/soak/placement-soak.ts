@@ -172,7 +172,7 @@ export function formatSoakSummary (s: SoakSummary): string {
     ['workloads', `${n(s.slots.service)} service slots, ${n(s.slots.replicated)} replicated slots`],
     ['faults', PLACEMENT_FAULT_KINDS.map((k) => `${k} ${n(s.faults[k])}`).join(', ') +
       (s.seedsShortOfFaults === 0 ? '; every seed had a partition, a crash and a pause' : `; ${n(s.seedsShortOfFaults)} seeds lacked a partition, a crash or a pause`)],
-    ['leases', `${n(c.acquisitions)} acquisitions; ${n(c.acquiresBeforeLeases)} acquires asked before the lease host started (dropped)`],
+    ['leases', `${n(c.acquisitions)} acquisitions; ${n(c.acquiresBeforeLeases)} acquires asked before the lease host started (they waited for it)`],
     ['instances', `${n(c.starts)} starts, ${n(c.failovers)} failovers and moves, ${n(c.stops)} graceful stops, ${n(c.kills)} kills, ` +
       `${n(c.prepares)} prepares (${n(c.preparesFailed)} waited for their state)${c.rogueStarts > 0 ? `, ${n(c.rogueStarts)} copies started WITHOUT a lease` : ''}`],
     ['agents', `${n(c.reconciles)} reconciles, ${n(c.boardReports)} instance reports (${n(c.boardStale)} dropped as stale, ${n(c.boardDrops - c.boardStale)} from non-members)`],
