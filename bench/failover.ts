@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, requireNetns, type Lan } from '../test/netns/index.ts'
+import { sweepCgroups } from '../test/netns/cgroups.ts'
 import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from '../test/netns/dreammesh.ts'
 
 const SERVERS = 3
@@ -123,6 +124,7 @@ async function main (): Promise<number> {
   } finally {
     for (const n of nodes) if (n !== undefined && !n.exited()) n.child.kill('SIGKILL')
     await lan?.destroy()
+    await sweepCgroups(nodes.filter((n) => n !== undefined))
     rmSync(scratch, { recursive: true, force: true })
   }
 }

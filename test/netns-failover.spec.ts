@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
 import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
+import { sweepCgroups } from './netns/cgroups.ts'
 import { SingletonService, type RunningAt } from './netns/singleton.ts'
 
 const SERVERS = 5
@@ -58,6 +59,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
   after(async () => {
     for (const n of nodes) if (!n.exited()) n.child.kill('SIGKILL')
     await lan?.destroy()
+    await sweepCgroups(nodes)
     if (scratch !== '') rmSync(scratch, { recursive: true, force: true })
   })
 

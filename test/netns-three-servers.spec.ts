@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
 import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
+import { sweepCgroups } from './netns/cgroups.ts'
 import { SingletonService, type RunningAt } from './netns/singleton.ts'
 
 const SERVERS = 3
@@ -56,6 +57,7 @@ describe('a 3-server cluster: a singleton HTTP service survives the loss of its 
   after(async () => {
     for (const n of nodes) if (!n.exited()) n.child.kill('SIGKILL')
     await lan?.destroy()
+    await sweepCgroups(nodes)
     if (scratch !== '') rmSync(scratch, { recursive: true, force: true })
   })
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sweepAgentCgroups } from './cgroup-sweep.js'
 
 /**
  * The `dreammesh` CLI as real processes, for tests: the installed launcher (packages/node/bin/dreammesh.js)
@@ -85,6 +86,8 @@ export class Daemon {
 /** Starts and tracks CLI processes; one per spec file. */
 export class CliProcesses {
   private readonly children = new Set<ChildProcess>()
+  /** Every `up` started, whose cgroups killAll sweeps. */
+  private readonly daemons: Daemon[] = []
 
   constructor (private readonly env: NodeJS.ProcessEnv) {}
 
@@ -127,7 +130,9 @@ export class CliProcesses {
 
   /** Starts `dreammesh up --data-dir DIR ...args`. */
   up (dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
-    return new Daemon(this.spawn(['up', '--data-dir', dataDir, ...args], env), dataDir)
+    const daemon = new Daemon(this.spawn(['up', '--data-dir', dataDir, ...args], env), dataDir)
+    this.daemons.push(daemon)
+    return daemon
   }
 
   /** SIGKILLs every process still running and waits for them to be gone. */
@@ -139,5 +144,8 @@ export class CliProcesses {
       child.kill('SIGKILL')
       await gone
     }))
+    // What the killed agents left in the cgroup hierarchies (their ids are in their ready lines).
+    const ids = await Promise.all(this.daemons.map(async d => await d.ready.then(r => r.id, () => undefined)))
+    await sweepAgentCgroups(ids.filter((id): id is string => id !== undefined))
   }
 }
