@@ -172,6 +172,9 @@ export class AgentLife {
   }
 
   private onMember (e: MembershipEvent): void {
+    if (e.type === 'joined' || e.type === 'alive' || e.type === 'dead' || e.type === 'suspect') {
+      this.world.note(`${this.m.name}: member ${this.world.machineOf(e.member.id)?.name ?? e.member.id} ${e.type} (incarnation ${e.member.incarnation})`)
+    }
     switch (e.type) {
       case 'refuted':
         this.m.nextIncarnation = Math.max(this.m.nextIncarnation, e.incarnation + 1)
