@@ -12,6 +12,8 @@ import type { Assignment, MemberView, NodeId, Transport } from '@dreammesh/proto
 
 /** Changes within this window go out as one report, in ms (INSTANCE_REPORT_DEBOUNCE_MS of the real node). */
 export const INSTANCE_REPORT_DEBOUNCE_MS = 100
+/** Republishes within this window make one report, in ms (INSTANCE_REPORT_REPUBLISH_MS of the real node). */
+export const INSTANCE_REPORT_REPUBLISH_MS = 1_000
 /** A node with instances repeats its report this often, in ms (INSTANCE_REPORT_REFRESH_MS of the real node). */
 export const INSTANCE_REPORT_REFRESH_MS = 15_000
 /** The most instances one report may carry (MAX_REPORTED_INSTANCES of the real node). */
@@ -64,6 +66,7 @@ export class SimInstanceBoard {
   /** The newest report of each member that was not live here when it came, taken once it is. */
   private readonly waiting = new Map<NodeId, Report>()
   private debounceArmed = false
+  private republishArmed = false
   /** Reports published (for the run's counters). */
   published = 0
 
@@ -82,12 +85,14 @@ export class SimInstanceBoard {
     }
     this.init.later(INSTANCE_REPORT_REFRESH_MS, refresh)
     // Once at start, even empty: a restarted node's new incarnation replaces what its earlier life reported.
-    this.republish()
+    this.setLocal(this.local)
   }
 
-  /** Reports again soon (debounced), even when nothing changed here. */
+  /** Reports again, coalesced within INSTANCE_REPORT_REPUBLISH_MS, when it runs something (as InstanceBoard). */
   republish (): void {
-    this.setLocal(this.local)
+    if (this.local.length === 0 || this.republishArmed) return
+    this.republishArmed = true
+    this.init.later(INSTANCE_REPORT_REPUBLISH_MS, () => { this.republishArmed = false; if (this.local.length > 0) this.publish() })
   }
 
   /** A member is live here at `incarnation`: forget an earlier life's report, take one that waited. */
