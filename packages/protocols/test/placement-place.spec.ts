@@ -344,3 +344,33 @@ describe('placement: place, stability', () => {
     assert.deepEqual(p.slots.map((s) => [s.workload, (s as PlacedSlot).node, (s as PlacedSlot).cause]), [['web', 'b', 'kept']])
   })
 })
+
+describe('placement: place, a slot goes back to its state', () => {
+  const db = spec({ name: 'db', stateDir: 'db' })
+  const nodes = [node('a'), node('b'), node('c')]
+
+  it('a slot placed anew goes to the node with its newest state, whatever the scores say', () => {
+    const free = place({ specs: [db], nodes })
+    const home = nodes.map((n) => n.id).find((id) => id !== placedOn(free, 'db'))!
+    const p = place({ specs: [db], nodes, stateHomes: [{ workload: 'db', index: 0, node: home }] })
+    assert.equal(placedOn(p, 'db'), home)
+    // Two views that differ in the others still agree on it: the deadlock of each placing it on the other.
+    assert.equal(placedOn(place({ specs: [db], nodes: nodes.filter((n) => n.id === home || n.id === 'a'), stateHomes: [{ workload: 'db', index: 0, node: home }] }), 'db'), home)
+  })
+
+  it('a home that is gone, draining, full or excluded by the constraints is passed over; a running instance stays', () => {
+    const homes = [{ workload: 'db', index: 0, node: 'c' }]
+    assert.notEqual(placedOn(place({ specs: [db], nodes: nodes.filter((n) => n.id !== 'c'), stateHomes: homes }), 'db'), 'c')
+    assert.notEqual(placedOn(place({ specs: [db], nodes: [node('a'), node('b'), node('c', { draining: true })], stateHomes: homes }), 'db'), 'c')
+    assert.notEqual(placedOn(place({ specs: [db], nodes: [node('a'), node('b'), node('c', { capacity: { cpuMillis: 500, memoryBytes: GiB } })], stateHomes: homes }), 'db'), 'c')
+    assert.notEqual(placedOn(place({ specs: [spec({ name: 'db', stateDir: 'db', constraints: { nodes: ['a', 'b'] } })], nodes, stateHomes: homes }), 'db'), 'c')
+    const kept = place({ specs: [db], nodes, current: [{ workload: 'db', index: 0, node: 'a' }], stateHomes: homes })
+    assert.equal(placedOn(kept, 'db'), 'a', 'stability: a running instance is not moved to its state')
+  })
+
+  it('bad or doubled homes are reported, and the lower id is kept', () => {
+    const p = place({ specs: [db], nodes, stateHomes: [{ workload: 'db', index: 0, node: 'c' }, { workload: 'db', index: 0, node: 'b' }, { workload: 'db', index: -1, node: 'a' }] })
+    assert.equal(placedOn(p, 'db'), 'b')
+    assert.deepEqual(p.problems.map((x) => [x.input, x.reason]), [['state-home', 'invalid'], ['state-home', 'duplicate']])
+  })
+})

@@ -47,6 +47,8 @@ export interface WorkloadAgentInit {
   moves?: () => MoveRequest[]
   /** Standing `scale` requests from the desired state. */
   scale?: () => ScaleRequest[]
+  /** Where each stateful slot's newest state is, from the desired state. */
+  stateHomes?: () => Assignment[]
   /**
    * Brings a slot's state here before it starts (from `from`, which ran it last); resolves true when the
    * state is in place. Needed for workloads with a state dir.
@@ -90,7 +92,7 @@ export class WorkloadAgent {
     const init = this.init
     const step = this.feed({
       type: 'reconcile',
-      input: { specs: init.specs(), nodes: init.nodes(), current: init.current(), moves: init.moves?.() ?? [], scale: init.scale?.() ?? [] }
+      input: { specs: init.specs(), nodes: init.nodes(), current: init.current(), moves: init.moves?.() ?? [], scale: init.scale?.() ?? [], stateHomes: init.stateHomes?.() ?? [] }
     })
     return step
   }

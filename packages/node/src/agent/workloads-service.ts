@@ -150,6 +150,7 @@ export class WorkloadsService {
       runner,
       moves: () => node.store.moves().map(m => ({ workload: m.workload, index: m.index, to: m.to })),
       scale: () => [...node.store.scale()].map(([workload, r]) => ({ workload, instances: r.instances })),
+      stateHomes: () => node.store.newestStateHomes(),
       prepare: async (command, spec) => await mover.prepare(command, spec),
       onStarted: (spec, index, epoch) => { mover.started(spec, index, epoch) },
       onPlacement: p => { this.lastPlacement = p },
@@ -201,7 +202,14 @@ export class WorkloadsService {
    */
   elsewhere (workload: string, index: number, node: NodeId): NodeId | undefined {
     const nodes = this.nodes().map(n => n.id === node ? { ...n, draining: true } : n)
-    const placement = place({ specs: this.specs(), nodes, current: this.current(), scale: [...this.init.node.store.scale()].map(([w, r]) => ({ workload: w, instances: r.instances })) })
+    const store = this.init.node.store
+    const placement = place({
+      specs: this.specs(),
+      nodes,
+      current: this.current(),
+      scale: [...store.scale()].map(([w, r]) => ({ workload: w, instances: r.instances })),
+      stateHomes: store.newestStateHomes()
+    })
     const slot = placement.slots.find(s => s.workload === workload && s.index === index)
     return slot?.status === 'placed' && slot.node !== node ? slot.node : undefined
   }

@@ -103,6 +103,22 @@ export function readStateHomes (doc: Y.Doc, workload: string, index: number): St
   return out.sort((a, b) => b.epoch - a.epoch)
 }
 
+/** Per stateful slot, the node with its newest copy (the highest epoch; of equal epochs, the lower node id). */
+export function readNewestStateHomes (doc: Y.Doc): Array<{ workload: string, index: number, node: string }> {
+  const newest = new Map<string, { workload: string, index: number, node: string, epoch: number }>()
+  for (const [k, v] of doc.getMap(ROOT.stateHomes).entries()) {
+    if (!isStamp(v)) continue
+    const r = v as Partial<StateHomeRecord>
+    if (!isWorkloadName(r.workload) || !isIndex(r.index) || !isPeerId(r.node) || !Number.isSafeInteger(r.epoch) || (r.epoch as number) < 0) continue
+    if (k !== stateHomeKey(r.workload, r.index, r.node)) continue
+    const key = slotRecordKey(r.workload, r.index)
+    const seen = newest.get(key)
+    const epoch = r.epoch as number
+    if (seen === undefined || epoch > seen.epoch || (epoch === seen.epoch && r.node < seen.node)) newest.set(key, { workload: r.workload, index: r.index, node: r.node, epoch })
+  }
+  return [...newest.values()].map(({ workload, index, node }) => ({ workload, index, node }))
+}
+
 /** Entries of the operation maps a typed read skips. */
 export function countMalformedOperations (doc: Y.Doc): number {
   let n = doc.getMap(ROOT.drains).size - readDrains(doc).size

@@ -13,7 +13,7 @@ import {
   type DenyRecord, type EditRefusal, type JsonObject, type VotersRecord
 } from './document.js'
 import {
-  checkInstances, checkSlot, countMalformedOperations, readDrains, readMoves, readScale, readStateHomes, slotRecordKey, stateHomeKey,
+  checkInstances, checkSlot, countMalformedOperations, readDrains, readMoves, readNewestStateHomes, readScale, readStateHomes, slotRecordKey, stateHomeKey,
   type DrainRecord, type MoveRecord, type ScaleRecord, type StateHomeRecord
 } from './operations.js'
 import {
@@ -389,6 +389,8 @@ export class DesiredStateStore extends TypedEventEmitter<DesiredStateStoreEvents
   scale (): Map<string, ScaleRecord> { return readScale(this.doc) }
   /** Every node's copy of a slot's state, newest first. */
   stateHomes (workload: string, index: number): StateHomeRecord[] { return readStateHomes(this.doc, workload, index) }
+  /** Per stateful slot, the node with its newest copy: placement's `stateHomes`. */
+  newestStateHomes (): Array<{ workload: string, index: number, node: string }> { return readNewestStateHomes(this.doc) }
 
   // ---- replication (used by DesiredStateSync) ----
 

@@ -17,6 +17,8 @@ export interface CanonicalInput {
   moves: Map<string, MoveRequest>
   /** Cluster-aware workload → requested instances, already clamped into min..max. */
   scale: Map<string, number>
+  /** Slot key → the node with its newest state (of two for one slot, the lower id: a bad input, reported). */
+  stateHomes: Map<string, NodeId>
   scoring: Scoring
   problems: InputProblem[]
 }
@@ -46,6 +48,18 @@ export function canonicalInput (input: PlacementInput): CanonicalInput {
   for (const [key, list] of current) {
     list.sort(byString)
     if (list.length > 1) problems.push({ input: 'current', key, reason: 'duplicate', detail: `runs on ${list.length} nodes; at most one is kept` })
+  }
+
+  const stateHomes = new Map<string, NodeId>()
+  for (const h of input.stateHomes ?? []) {
+    if (!validSlotRef(h.workload, h.index) || typeof h.node !== 'string') {
+      problems.push({ input: 'state-home', key: String(h.workload), reason: 'invalid', detail: 'a state home needs a workload, a whole index and a node' })
+      continue
+    }
+    const key = slotKey(h.workload, h.index)
+    const seen = stateHomes.get(key)
+    if (seen !== undefined && seen !== h.node) problems.push({ input: 'state-home', key, reason: 'duplicate', detail: `two homes (${seen}, ${h.node}); the lower id is kept` })
+    if (seen === undefined || byString(h.node, seen) < 0) stateHomes.set(key, h.node)
   }
 
   const moves = new Map<string, MoveRequest>()
@@ -91,7 +105,7 @@ export function canonicalInput (input: PlacementInput): CanonicalInput {
   }
 
   problems.sort((a, b) => byString(a.input, b.input) || byString(a.key, b.key) || byString(a.reason, b.reason) || byString(a.detail, b.detail))
-  return { specs, nodes, current, moves, scale, scoring: input.scoring === 'spread' ? 'spread' : 'binpack', problems }
+  return { specs, nodes, current, moves, scale, stateHomes, scoring: input.scoring === 'spread' ? 'spread' : 'binpack', problems }
 }
 
 /** Sorted by key; a key that appears more than once is dropped altogether, since no copy is more right than another. */

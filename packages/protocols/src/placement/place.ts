@@ -34,8 +34,9 @@ type Eviction = Exclude<PlacementCause, 'kept' | 'new' | 'moved'>
  * 1. keep every running instance whose node is live, undrained, still satisfies its constraints and still
  *    has room (stability: a better node appearing moves nothing);
  * 2. carry out move requests whose target can take the slot;
- * 3. place the rest (system slots first, then the largest requests first), each on the best-scoring node
- *    that satisfies its constraints and has room, ties broken by a hash of (slot, node).
+ * 3. place the rest (system slots first, then the largest requests first): a stateful slot on the node with
+ *    its newest state if that node may take it, else each on the best-scoring node that satisfies its
+ *    constraints and has room, ties broken by a hash of (slot, node).
  * Requested resources are booked as it goes, so no node is ever over capacity.
  */
 export function place (input: PlacementInput): Placement {
@@ -196,6 +197,12 @@ class Pass {
       return
     }
     const eligible = this.eligible.get(slot.spec.name) ?? []
+    // A stateful slot goes back to where its newest state is, when that node may take it (no transfer).
+    const home = this.inp.stateHomes.get(slot.key)
+    if (home !== undefined && eligible.some((n) => n.node.id === home) && this.ledger.instancesOn(home, slot.spec.name) < this.maxPerNode(slot) && this.ledger.fits(home, req)) {
+      this.book(slot, home, cause, from)
+      return
+    }
     let best: NodeId | undefined
     let bestScore = -Infinity
     let bestTie = 0

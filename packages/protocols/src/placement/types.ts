@@ -51,6 +51,12 @@ export interface PlacementInput {
   current?: readonly Assignment[]
   moves?: readonly MoveRequest[]
   scale?: readonly ScaleRequest[]
+  /**
+   * Where each stateful slot's newest state is (the node that last started it). A slot placed anew goes
+   * there when that node can take it: it starts at once, with no transfer, and nodes whose views of the
+   * others differ for a while still agree on it (ADR 0015).
+   */
+  stateHomes?: readonly Assignment[]
   /** @default 'binpack' */
   scoring?: Scoring
 }
@@ -113,7 +119,7 @@ export type MoveRefusal = 'no-such-slot' | 'system-slot' | 'unknown-node' | 'nod
 
 /** An input entry placement could not use; it is left out and reported, never thrown. */
 export interface InputProblem {
-  input: 'spec' | 'node' | 'current' | 'move' | 'scale'
+  input: 'spec' | 'node' | 'current' | 'move' | 'scale' | 'state-home'
   /** The spec name, node id or slot it concerns. */
   key: string
   reason: 'duplicate' | 'invalid' | 'unknown-workload' | 'no-such-slot' | 'clamped'

@@ -244,7 +244,7 @@ export class AgentLife {
   }
 
   private reconcile (): void {
-    const input: PlacementInput = { specs: this.m.specs, nodes: this.nodes(), current: this.current(), moves: [], scale: [] }
+    const input: PlacementInput = { specs: this.m.specs, nodes: this.nodes(), current: this.current(), moves: [], scale: [], stateHomes: this.stateHomes() }
     this.world.counters.reconciles++
     const cpu = this.world.cpu
     if (cpu === undefined) { this.feed({ type: 'reconcile', input }); return }
@@ -388,6 +388,20 @@ export class AgentLife {
   private isLive (id: string): boolean {
     const v: MemberView | undefined = id === this.m.id ? this.membership.self() : this.membership.member(id)
     return v !== undefined && (v.state === 'alive' || v.state === 'suspect')
+  }
+
+  /**
+   * Where each stateful slot's newest state is: the machine that last started it (the real node reads this
+   * from the desired state's `stateHomes`, which its agent writes at each start and which syncs within ms).
+   */
+  private stateHomes (): Assignment[] {
+    const out: Assignment[] = []
+    for (const [key, index] of this.world.lastStarted) {
+      const slot = /^w\/(.+)\/(\d+)$/.exec(key)
+      if (slot === null || this.specOf(slot[1])?.stateDir === undefined) continue
+      out.push({ workload: slot[1], index: Number(slot[2]), node: this.world.machines[index].id })
+    }
+    return out
   }
 
   private specOf (workload: string): WorkloadSpec | undefined {
