@@ -18,8 +18,11 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node22',
-  // Not minified: a bug report's stack trace should name real functions.
-  minify: false,
+  // Whitespace and syntax only: 3.7 -> 2.3 MB, which V8 keeps in memory as source (6 MB less RSS per node,
+  // ~10% less CPU to start), while a bug report's stack trace still names the real functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  minifyIdentifiers: false,
   sourcemap: false,
   logLevel: 'warning',
   // Some dependencies are CommonJS (prom-client, as-chacha20poly1305) and call require() for Node built-ins.
