@@ -4,7 +4,7 @@
  * agents it started: `<hierarchy>/dreammesh/<peer id>/<instance>` (anything still inside is killed first,
  * through cgroup.kill where v2 has it), then the agent's directory. rmdir never removes a live cgroup.
  */
-import { existsSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MeshProcess } from './dreammesh.ts'
 
@@ -19,6 +19,10 @@ function bases (): string[] {
   return out
 }
 
+function readProcs (dir: string): number[] {
+  try { return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number) } catch { return [] }
+}
+
 export async function sweepCgroups (nodes: readonly MeshProcess[]): Promise<void> {
   const ids = (await Promise.all(nodes.map(async (n) => await n.ready.catch(() => undefined)))).filter((id): id is string => id !== undefined)
   for (const base of bases()) {
@@ -29,6 +33,8 @@ export async function sweepCgroups (nodes: readonly MeshProcess[]): Promise<void
         if (!entry.isDirectory()) continue
         const dir = join(agent, entry.name)
         try { writeFileSync(join(dir, 'cgroup.kill'), '1') } catch { /* v1, or already empty */ }
+        // v1 has no cgroup.kill: SIGKILL what its cgroup.procs lists.
+        for (const pid of readProcs(dir)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
         for (let attempt = 0; attempt < 20; attempt++) {
           try { rmdirSync(dir); break } catch { await new Promise((resolve) => setTimeout(resolve, 50)) }
         }

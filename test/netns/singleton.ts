@@ -15,8 +15,8 @@ export interface PsJson { name: string, instances: Array<{ node: string, state: 
 export interface RunningAt { holder: number, pid: number | null, since: string, epoch: number }
 
 export class SingletonService {
-  /** Marks the service's processes, so they can be counted wherever they run. */
-  readonly marker = `dreammesh-singleton-${process.pid}`
+  /** Marks the service's processes (this test process, this service), so they can be counted wherever they run. */
+  readonly marker: string
 
   private readonly lan: Lan
   private readonly nodes: MeshProcess[]
@@ -26,6 +26,7 @@ export class SingletonService {
     this.lan = lan
     this.nodes = nodes
     this.name = name
+    this.marker = `dreammesh-singleton-${process.pid}-${name}`
   }
 
   /** The service: a real HTTP server that says which instance and epoch it is. */

@@ -65,6 +65,9 @@ describe('autoscaling: CPU readings, the load meter and the scaler on a node', (
     await meter.sample(20_000)
     assert.equal(changes, 3, 'the instance went: its figure goes too')
     assert.equal(meter.figure('burn', 0), undefined)
+    await meter.sample(25_000)
+    await meter.sample(30_000)
+    assert.equal(changes, 3, 'and then nothing more is owed: no report every 5 s for good')
   })
 
   it('Autoscaling: only the node that runs slot 0 scales, and it writes the count the rule gives', async () => {
@@ -78,7 +81,7 @@ describe('autoscaling: CPU readings, the load meter and the scaler on a node', (
     const scaling = new Autoscaling({
       specs: () => specs,
       runsFirst: () => first,
-      figures: () => [400],
+      load: () => ({ running: 1, cpuMillis: [400] }),
       scaled: (w) => scaled.get(w),
       setScale: async (w, n) => { written.push([w, n]); scaled.set(w, n) },
       onScaled: (d) => { events.push(`${d.workload} ${d.from}->${d.to}`) },

@@ -99,6 +99,21 @@ describe('LeaseMachine (virtual time)', function () {
     assert.deepEqual(n.violations, [])
   })
 
+  it('a lost lease is forgotten once it has run out at every voter: it does not take up a resource for good', () => {
+    const n = new LeaseNet(defaultNetOptions(config, { ids: ['a', 'b', 'c', 'd', 'e'], voters: ['a', 'b', 'c', 'd', 'e'], seed: 5 }))
+    // The holder's claims are private; maxResources counts them, so a claim never forgotten is a slot lost.
+    const claims = (): string[] => [...(n.get('a') as unknown as { holder: { claims: Map<string, unknown> } }).holder.claims.keys()]
+    n.command('a', { type: 'acquire', resource: R })
+    n.runFor(300)
+    n.blocked = (x, y) => (x === 'a') !== (y === 'a')
+    n.runFor(3_000)
+    assert.equal(n.eventsOf('a', 'lost').length, 1)
+    n.command('a', { type: 'release', resource: R })
+    n.blocked = () => false
+    n.runFor(3 * config.leaseMs)
+    assert.deepEqual(claims(), [], 'the lost claim is gone')
+  })
+
   it('a dead verdict starts nothing by itself: a crashed holder\'s voters grant again only after their own hold', () => {
     const n = net(['a', 'b', 'c', 'h', 'x'], ['a', 'b', 'c'])
     n.command('h', { type: 'acquire', resource: R })

@@ -11,8 +11,9 @@ const scaler = (): Autoscaler => new Autoscaler(policy, 200, 1, 5)
 function run (a: Autoscaler, state: { current: number }, fromMs: number, toMs: number, perInstance: (n: number) => number[]): Array<{ atMs: number, count: number }> {
   const out: Array<{ atMs: number, count: number }> = []
   for (let t = fromMs; t <= toMs; t += 5_000) {
-    const d = a.observe({ nowMs: t, current: state.current, cpuMillis: perInstance(state.current) })
-    if (d !== undefined) { out.push({ atMs: t, count: d.count }); state.current = d.count }
+    const cpu = perInstance(state.current)
+    const d = a.observe({ nowMs: t, current: state.current, running: cpu.length, cpuMillis: cpu })
+    if (d !== undefined) { out.push({ atMs: t, count: d.count }); state.current = d.count; a.applied(t, d.count) }
   }
   return out
 }
@@ -20,10 +21,10 @@ function run (a: Autoscaler, state: { current: number }, fromMs: number, toMs: n
 describe('placement: the autoscaler (virtual time)', () => {
   it('scales up to what the load needs at once, within max', () => {
     const a = scaler()
-    const d = a.observe({ nowMs: 0, current: 1, cpuMillis: [350] })
+    const d = a.observe({ nowMs: 0, current: 1, running: 1, cpuMillis: [350] })
     assert.equal(d?.count, 4, 'ceil(350 / 100)')
     assert.match(d?.reason ?? '', /average CPU 350 m of a 100 m target/)
-    assert.equal(scaler().observe({ nowMs: 0, current: 1, cpuMillis: [2_000] })?.count, 5, 'max is 5')
+    assert.equal(scaler().observe({ nowMs: 0, current: 1, running: 1, cpuMillis: [2_000] })?.count, 5, 'max is 5')
   })
 
   it('a load within ±10 % of the target changes nothing, ever', () => {
@@ -50,30 +51,42 @@ describe('placement: the autoscaler (virtual time)', () => {
     const seen: number[] = []
     for (; t <= 200_000; t += 5_000) {
       const busy = t === 40_000
-      const d = b.observe({ nowMs: t, current: s2.current, cpuMillis: Array.from({ length: s2.current }, () => (busy ? 75 : 0)) })
-      if (d !== undefined) { seen.push(d.count); s2.current = d.count }
+      const d = b.observe({ nowMs: t, current: s2.current, running: s2.current, cpuMillis: Array.from({ length: s2.current }, () => (busy ? 75 : 0)) })
+      if (d !== undefined) { seen.push(d.count); s2.current = d.count; b.applied(t, d.count) }
     }
     // The burst (300 m in all: 3 instances) holds the count at 3 until it leaves the window, then 1.
     assert.deepEqual(seen, [3, 1])
   })
 
-  it('instances without a figure yet block a scale-down (their load is unknown) but count as idle going up', () => {
+  it('running instances without a figure yet block a scale-down (their load is unknown) but count as idle going up', () => {
     const a = scaler()
-    assert.equal(a.observe({ nowMs: 100_000, current: 3, cpuMillis: [0] }), undefined)
-    assert.equal(a.observe({ nowMs: 200_000, current: 3, cpuMillis: [0] }), undefined, 'two of three have no figure')
-    assert.equal(a.observe({ nowMs: 300_000, current: 3, cpuMillis: [500] })?.count, 5, 'up: 500 m needs 5')
+    assert.equal(a.observe({ nowMs: 100_000, current: 3, running: 3, cpuMillis: [0] }), undefined)
+    assert.equal(a.observe({ nowMs: 200_000, current: 3, running: 3, cpuMillis: [0] }), undefined, 'two of three have no figure')
+    assert.equal(a.observe({ nowMs: 300_000, current: 3, running: 3, cpuMillis: [500] })?.count, 5, 'up: 500 m needs 5')
+  })
+
+  it('slots that do not run (no room for them) do not hold the count up once the load is gone', () => {
+    const a = new Autoscaler(policy, 200, 1, 10)
+    a.observe({ nowMs: 0, current: 10, running: 3, cpuMillis: [0, 0, 0] })
+    assert.equal(a.observe({ nowMs: 60_000, current: 10, running: 3, cpuMillis: [0, 0, 0] })?.count, 1)
+  })
+
+  it('a count not written (the write failed) is decided again, with no window started', () => {
+    const a = scaler()
+    assert.equal(a.observe({ nowMs: 0, current: 1, running: 1, cpuMillis: [300] })?.count, 3)
+    assert.equal(a.observe({ nowMs: 5_000, current: 1, running: 1, cpuMillis: [300] })?.count, 3, 'not applied: asked again at once')
   })
 
   it('no figures at all: no decision; a count changed by someone else restarts the windows', () => {
     const a = scaler()
-    assert.equal(a.observe({ nowMs: 0, current: 2, cpuMillis: [] }), undefined)
-    assert.equal(a.observe({ nowMs: 100_000, current: 2, cpuMillis: [0, 0] })?.count, 1, 'watched for the window: down')
+    assert.equal(a.observe({ nowMs: 0, current: 2, running: 2, cpuMillis: [] }), undefined)
+    assert.equal(a.observe({ nowMs: 100_000, current: 2, running: 2, cpuMillis: [0, 0] })?.count, 1, 'watched for the window: down')
     const b = scaler()
-    b.observe({ nowMs: 0, current: 2, cpuMillis: [0, 0] })
-    // `dreammesh scale` set 4 at 50 s: the scaler does not undo it before a whole window of low load.
-    assert.equal(b.observe({ nowMs: 65_000, current: 4, cpuMillis: [0, 0, 0, 0] }), undefined)
-    assert.equal(b.observe({ nowMs: 120_000, current: 4, cpuMillis: [0, 0, 0, 0] }), undefined)
-    assert.equal(b.observe({ nowMs: 125_000, current: 4, cpuMillis: [0, 0, 0, 0] })?.count, 1)
+    b.observe({ nowMs: 0, current: 2, running: 2, cpuMillis: [0, 0] })
+    // `dreammesh scale` set 4, seen at 65 s: the scaler does not undo it before a whole window of low load.
+    assert.equal(b.observe({ nowMs: 65_000, current: 4, running: 4, cpuMillis: [0, 0, 0, 0] }), undefined)
+    assert.equal(b.observe({ nowMs: 120_000, current: 4, running: 4, cpuMillis: [0, 0, 0, 0] }), undefined)
+    assert.equal(b.observe({ nowMs: 125_000, current: 4, running: 4, cpuMillis: [0, 0, 0, 0] })?.count, 1)
   })
 
   it('the spec: autoscale is for cluster-aware only, bounded, with defaults, and needs booked CPU', () => {
@@ -86,5 +99,6 @@ describe('placement: the autoscaler (virtual time)', () => {
     for (const path of ['autoscale.cpuPercent', 'autoscale.downAfterMs', 'autoscale.upAfterMs', 'autoscale']) assert.ok(bad.some((p) => p.startsWith(`${path}: `)), `${path} in ${bad.join('; ')}`)
     assert.ok(problems({ name: 'r', kind: 'cluster-aware', command: 'x', minInstances: 1, maxInstances: 3, autoscale: {} }).some((p) => p === 'autoscale.cpuPercent: required'))
     assert.ok(problems({ name: 'r', kind: 'cluster-aware', command: 'x', minInstances: 1, maxInstances: 3, resources: { cpuMillis: 0 }, autoscale: { cpuPercent: 50 } }).some((p) => p.startsWith('autoscale: needs resources.cpuMillis')))
+    assert.ok(problems({ name: 'r', kind: 'cluster-aware', command: 'x', minInstances: 0, maxInstances: 3, autoscale: { cpuPercent: 50 } }).some((p) => p.startsWith('autoscale: needs minInstances of at least 1')))
   })
 })

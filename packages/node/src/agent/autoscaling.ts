@@ -5,8 +5,8 @@ export interface AutoscalingInit {
   specs: () => WorkloadSpec[]
   /** Whether this node runs slot 0 of `workload` now: it is then the workload's scaler (its lease makes it the only one). */
   runsFirst: (workload: string) => boolean
-  /** The CPU figures of the workload's running instances, cluster-wide, from their reports. */
-  figures: (workload: string) => number[]
+  /** The workload's running instances, cluster-wide, and the CPU figures of those that report one. */
+  load: (workload: string) => { running: number, cpuMillis: number[] }
   /** The count in the scale record, if any. */
   scaled: (workload: string) => number | undefined
   /** Writes the scale record (the same edit as `dreammesh scale`). */
@@ -55,11 +55,12 @@ export class Autoscaling {
       let entry = this.scalers.get(spec.name)
       if (entry?.signature !== signature) this.scalers.set(spec.name, entry = { signature, scaler: new Autoscaler(policy, spec.resources.cpuMillis, min, max) })
       const current = Math.min(Math.max(this.init.scaled(spec.name) ?? min, min), max)
-      const decision = entry.scaler.observe({ nowMs, current, cpuMillis: this.init.figures(spec.name) })
+      const decision = entry.scaler.observe({ nowMs, current, ...this.init.load(spec.name) })
       if (decision === undefined) continue
       this.writing = true
       try {
         await this.init.setScale(spec.name, decision.count)
+        entry.scaler.applied(nowMs, decision.count)
         this.init.onScaled({ workload: spec.name, from: current, to: decision.count, reason: decision.reason })
       } catch (err) {
         this.init.warn(`autoscale ${spec.name}: could not write the count ${decision.count}: ${(err as Error).message}`)

@@ -83,8 +83,11 @@ export class InstanceBoard {
    * INSTANCE_REPORT_REPUBLISH_MS: in a join storm, a signed message per join per node was a flood that
    * slowed membership, which made more joins (bench: 20 nodes on one host never converged).
    */
-  republish (): void {
-    if (this.local.length === 0 || this.stopped || this.republishTimer !== undefined) return
+  republish (urgent = false): void {
+    if (this.local.length === 0 || this.stopped) return
+    // After a refutation the others have just forgotten what this node runs: say it again at once.
+    if (urgent) { this.setLocal(this.local); return }
+    if (this.republishTimer !== undefined) return
     this.republishTimer = setTimeout(() => {
       this.republishTimer = undefined
       if (this.local.length > 0 && !this.stopped) this.publish()

@@ -8,7 +8,7 @@ export const INSTANCE_REPORT_VERSION = 2
 /** The most instances one node reports; past it the report is refused (a node runs tens, not thousands). */
 export const MAX_REPORTED_INSTANCES = 256
 /** The most CPU an instance can report, in thousandths of a core (a 1,024-core machine). */
-const MAX_CPU_MILLIS = 1_024_000
+export const MAX_REPORTED_CPU_MILLIS = 1_024_000
 /** The largest report, in bytes. */
 export const MAX_INSTANCE_REPORT_BYTES = 64 * 1024
 /** The longest workload name, in bytes (as the workload spec bounds it). */
@@ -83,7 +83,7 @@ function checkStatus (value: unknown): InstanceStatus | undefined {
   if (!isUint32(s.index) || !isUint32(s.epoch) || typeof s.since !== 'number' || !Number.isFinite(s.since)) return undefined
   if (!(INSTANCE_STATES as readonly unknown[]).includes(s.state)) return undefined
   if (s.pid !== undefined && !isUint32(s.pid)) return undefined
-  if (s.cpuMillis !== undefined && !(isUint32(s.cpuMillis) && s.cpuMillis <= MAX_CPU_MILLIS)) return undefined
+  if (s.cpuMillis !== undefined && !(isUint32(s.cpuMillis) && s.cpuMillis <= MAX_REPORTED_CPU_MILLIS)) return undefined
   return {
     workload: s.workload,
     index: s.index as number,

@@ -66,7 +66,10 @@ export class LoadMeter {
         else this.figures.set(key, f)
       }
       for (const key of [...this.meters.keys()]) if (!live.has(key)) { this.meters.delete(key); this.figures.delete(key) }
-      if (this.moved()) this.init.onChange()
+      // An instance reported with a figure is gone: one more report (without it), then it is owed nothing.
+      let gone = false
+      for (const key of [...this.reported.keys()]) if (!live.has(key)) { this.reported.delete(key); gone = true }
+      if (gone || this.moved()) this.init.onChange()
     } finally {
       this.sampling = false
     }

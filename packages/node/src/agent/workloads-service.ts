@@ -12,6 +12,7 @@ import { LogService } from '../logs/index.js'
 import { createWorkloadSupervisor, type WorkloadSupervisor } from '../workloads/index.js'
 import { Autoscaling } from './autoscaling.js'
 import { InstanceBoard, type PlacedInstance } from './instance-board.js'
+import { MAX_REPORTED_CPU_MILLIS } from './instance-report.js'
 import { LoadMeter } from './load-meter.js'
 import { StateMover } from './state-mover.js'
 import { StateReplicator } from './state-replicator.js'
@@ -150,7 +151,7 @@ export class WorkloadsService {
       runner,
       moves: () => node.store.moves().map(m => ({ workload: m.workload, index: m.index, to: m.to })),
       scale: () => [...node.store.scale()].map(([workload, r]) => ({ workload, instances: r.instances })),
-      stateHomes: () => node.store.newestStateHomes(),
+      stateHomes: () => this.stateHomes(),
       prepare: async (command, spec) => await mover.prepare(command, spec),
       onStarted: (spec, index, epoch) => { mover.started(spec, index, epoch) },
       onPlacement: p => { this.lastPlacement = p },
@@ -188,7 +189,7 @@ export class WorkloadsService {
 
   /** This node refuted a suspicion: its incarnation rose, so the others dropped its report; send it again. */
   refuted (): void {
-    this.board?.republish()
+    this.board?.republish(true)
   }
 
   /** Every instance in the cluster, as the board knows it. */
@@ -208,10 +209,16 @@ export class WorkloadsService {
       nodes,
       current: this.current(),
       scale: [...store.scale()].map(([w, r]) => ({ workload: w, instances: r.instances })),
-      stateHomes: store.newestStateHomes()
+      stateHomes: this.stateHomes()
     })
     const slot = placement.slots.find(s => s.workload === workload && s.index === index)
     return slot?.status === 'placed' && slot.node !== node ? slot.node : undefined
+  }
+
+  /** Where the newest state of each slot of a workload that has a state dir is (placement's `stateHomes`). */
+  private stateHomes (): Assignment[] {
+    const stateful = new Set(this.specs().filter(s => s.stateDir !== undefined).map(s => s.name))
+    return this.init.node.store.newestStateHomes().filter(h => stateful.has(h.workload))
   }
 
   /** The lease voter set in force on this node, or undefined before leases start. */
@@ -311,8 +318,9 @@ export class WorkloadsService {
     if (this.runner === undefined || this.board === undefined) return
     const meter = this.loadMeter
     this.board.setLocal(this.runner.statuses().map(s => {
-      const cpuMillis = s.state === 'running' ? meter?.figure(s.workload, s.index) : undefined
-      return cpuMillis === undefined ? s : { ...s, cpuMillis }
+      const figure = s.state === 'running' ? meter?.figure(s.workload, s.index) : undefined
+      // Within what a report may carry (a runaway reading must not get the whole report refused).
+      return figure === undefined ? s : { ...s, cpuMillis: Math.min(figure, MAX_REPORTED_CPU_MILLIS) }
     }))
     this.agent?.changed()
   }
@@ -332,7 +340,10 @@ export class WorkloadsService {
     this.autoscaling = new Autoscaling({
       specs: () => this.specs(),
       runsFirst: workload => supervisor.snapshot().some(s => s.workload === workload && s.index === 0 && s.state === 'running'),
-      figures: workload => this.instances().filter(i => i.workload === workload && i.state === 'running' && i.cpuMillis !== undefined).map(i => i.cpuMillis as number),
+      load: workload => {
+        const running = this.instances().filter(i => i.workload === workload && i.state === 'running')
+        return { running: running.length, cpuMillis: running.flatMap(i => i.cpuMillis === undefined ? [] : [i.cpuMillis]) }
+      },
       scaled: workload => this.init.node.store.scale().get(workload)?.instances,
       setScale: async (workload, instances) => { await this.init.node.store.setScale(workload, instances) },
       onScaled: detail => { this.init.onAutoscaled?.(detail) },

@@ -6,7 +6,12 @@ import { writeFileAtomic } from '../identity/atomic-file.js'
 /** The file in the data dir that holds what this node granted as a lease voter. */
 export const LEASE_FILE = 'leases.json'
 /** Its format version; an unknown version is refused rather than misread. */
-const FORMAT = 1
+const FORMAT = 2
+/**
+ * Version 1 had no holder ballots; it is read (as having none). Version 2 is refused by a version-1 node
+ * rather than read without its ballots, which would let a restarted node ask again under an old epoch.
+ */
+const READABLE_FORMATS = [1, 2]
 
 interface LeaseFile {
   format: number
@@ -106,8 +111,8 @@ export class LeaseStore {
       throw new LeaseFileError(this.file, `not JSON (${(err as Error).message})`)
     }
     const f = body as Partial<LeaseFile>
-    if (typeof body !== 'object' || body === null || f.format !== FORMAT || !Array.isArray(f.grants)) {
-      throw new LeaseFileError(this.file, `not a version ${FORMAT} lease file`)
+    if (typeof body !== 'object' || body === null || !READABLE_FORMATS.includes(f.format as number) || !Array.isArray(f.grants)) {
+      throw new LeaseFileError(this.file, `not a version ${READABLE_FORMATS.join(' or ')} lease file`)
     }
     for (const g of f.grants) {
       if (typeof g?.resource !== 'string' || !Number.isInteger(g.epoch) || typeof g.holder !== 'string' || typeof g.expiresAtMs !== 'number') {
@@ -116,6 +121,7 @@ export class LeaseStore {
       this.grants.set(g.resource, g)
     }
     if (f.voters !== undefined) this.voters = f.voters
+    if (f.ballots !== undefined && !Array.isArray(f.ballots)) throw new LeaseFileError(this.file, 'its ballots are not a list')
     for (const b of f.ballots ?? []) {
       if (typeof b?.resource !== 'string' || !Number.isInteger(b.epoch)) throw new LeaseFileError(this.file, 'a ballot record is malformed')
       this.ballots.set(b.resource, b.epoch)

@@ -143,7 +143,7 @@ export class Instance {
 
   /** CPU time its processes used so far, in µs (cpu-usage.ts); undefined if it cannot be read here. */
   async cpuUsageUsec (): Promise<number | undefined> {
-    return await cpuUsageUsec(this.cgroup, this.cgroup === undefined ? await this.pids() : [])
+    return await cpuUsageUsec(this.cgroup, await this.pids())
   }
 
   /** Every pid in the instance's cgroups now (the host's pid namespace). */

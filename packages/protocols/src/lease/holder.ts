@@ -177,6 +177,11 @@ export class LeaseHolder {
         return
       case 's': this.stopBy(resource, c); return
       case 'k': this.killBy(resource, c); return
+      case 'l':
+        // The lost lease has run out at every voter by now: its late grants may be given back again.
+        c.lostEpoch = 0
+        this.forgetIfIdle(resource, c)
+        return
       default:
     }
   }
@@ -357,6 +362,9 @@ export class LeaseHolder {
     if (h === undefined) return
     count(this.ctx, `holder.lost.${reason}`)
     c.lostEpoch = h.epoch
+    // Until the lost lease has run out at every voter (a whole lease past its end here covers their longer,
+    // drift-padded hold), its late grants are left alone; then the claim may be forgotten.
+    this.ctx.deadlines.set(`l:${resource}`, Math.max(this.ctx.nowMs, h.validUntilMs) + this.ctx.config.leaseMs)
     this.ctx.events.push({ type: 'lost', resource, epoch: h.epoch, reason })
     if (c.round !== undefined && c.round.renew) { c.round = undefined; this.ctx.deadlines.delete(`t:${resource}`) }
     this.drop(resource, c)

@@ -24,6 +24,8 @@ export interface AutoscaleInput {
   nowMs: number
   /** The count in force now (the scale record, within min..max). */
   current: number
+  /** Instances running now (some of `current` may be pending for want of room, or restarting). */
+  running: number
   /** CPU of each running instance that has a figure, in thousandths of a core. */
   cpuMillis: readonly number[]
 }
@@ -54,7 +56,10 @@ export class Autoscaler {
     return this.bookedCpuMillis * this.policy.cpuPercent / 100
   }
 
-  /** One observation; a decision when the count should change now. */
+  /**
+   * One observation; a decision when the count should change now. The caller writes the count, then calls
+   * `applied`; a write that failed changes nothing here, and the decision comes again.
+   */
   observe (input: AutoscaleInput): AutoscaleDecision | undefined {
     const { nowMs, current } = input
     this.watchingSinceMs ??= nowMs
@@ -68,19 +73,25 @@ export class Autoscaler {
 
     if (recommended.count > current) {
       if (this.lastChangeMs !== undefined && nowMs - this.lastChangeMs < this.policy.upAfterMs) return undefined
-      return this.decide(nowMs, recommended)
+      return recommended
     }
     if (recommended.count < current) {
       if (nowMs - this.watchingSinceMs < this.policy.downAfterMs) return undefined
       if (this.lastChangeMs !== undefined && nowMs - this.lastChangeMs < this.policy.downAfterMs) return undefined
       const highest = Math.max(...this.history.map((h) => h.count))
       if (highest >= current) return undefined
-      return this.decide(nowMs, { count: highest, reason: recommended.reason })
+      return { count: highest, reason: recommended.reason }
     }
     return undefined
   }
 
-  private recommend ({ current, cpuMillis }: AutoscaleInput): AutoscaleDecision | undefined {
+  /** The count this scaler decided is now written: the windows start over from `nowMs`. */
+  applied (nowMs: number, count: number): void {
+    this.changed(nowMs)
+    this.lastCurrent = count
+  }
+
+  private recommend ({ current, running, cpuMillis }: AutoscaleInput): AutoscaleDecision | undefined {
     if (cpuMillis.length === 0) return undefined
     const target = this.targetCpuMillis
     const sum = cpuMillis.reduce((a, b) => a + b, 0)
@@ -88,17 +99,12 @@ export class Autoscaler {
     const describe = `average CPU ${Math.round(average)} m of a ${Math.round(target)} m target over ${cpuMillis.length} instance(s)`
     const within = (n: number): number => Math.min(Math.max(n, this.min), this.max)
     if (Math.abs(average / target - 1) <= AUTOSCALE_TOLERANCE) return { count: within(current), reason: describe }
-    // Instances without a figure yet (just started) count as idle going up, and block going down: their
-    // load is unknown, and shedding on it would undo the scale-up that started them.
+    // Running instances without a figure yet (just started) count as idle going up, and block going down:
+    // their load is unknown, and shedding on it would undo the scale-up that started them. Slots that do
+    // not run (no room for them) block nothing.
     const wanted = within(Math.ceil(sum / target))
-    if (wanted < current && cpuMillis.length < current) return { count: within(current), reason: describe }
+    if (wanted < current && cpuMillis.length < running) return { count: within(current), reason: describe }
     return { count: wanted, reason: describe }
-  }
-
-  private decide (nowMs: number, d: AutoscaleDecision): AutoscaleDecision {
-    this.changed(nowMs)
-    this.lastCurrent = d.count
-    return d
   }
 
   private changed (nowMs: number): void {

@@ -123,6 +123,8 @@ function readSpec (input: unknown, p: Problems): WorkloadSpec | undefined {
   if (maxPerNode !== undefined) spec.maxPerNode = maxPerNode
   if (autoscale !== undefined) {
     if (resources.cpuMillis === 0) p.add('autoscale', 'needs resources.cpuMillis above 0: the target is a share of it')
+    // The scaler is the node of slot 0, and the load is what instances report: at 0 nothing would scale up.
+    else if ((minInstances ?? 0) < 1) p.add('autoscale', 'needs minInstances of at least 1: with none running, nothing measures the load')
     else spec.autoscale = autoscale
   }
   if (vm !== undefined) spec.vm = vm

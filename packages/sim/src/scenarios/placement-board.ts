@@ -89,8 +89,10 @@ export class SimInstanceBoard {
   }
 
   /** Reports again, coalesced within INSTANCE_REPORT_REPUBLISH_MS, when it runs something (as InstanceBoard). */
-  republish (): void {
-    if (this.local.length === 0 || this.republishArmed) return
+  republish (urgent = false): void {
+    if (this.local.length === 0) return
+    if (urgent) { this.setLocal(this.local); return }
+    if (this.republishArmed) return
     this.republishArmed = true
     this.init.later(INSTANCE_REPORT_REPUBLISH_MS, () => { this.republishArmed = false; if (this.local.length > 0) this.publish() })
   }

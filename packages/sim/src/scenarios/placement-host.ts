@@ -178,7 +178,7 @@ export class AgentLife {
     switch (e.type) {
       case 'refuted':
         this.m.nextIncarnation = Math.max(this.m.nextIncarnation, e.incarnation + 1)
-        this.board.republish()
+        this.board.republish(true)
         return
       case 'dead': {
         if (this.world.options.startOnDead === true) this.startOnDead(e.member.id)
