@@ -58,6 +58,8 @@ export class InstanceBoard {
   private readonly waiting = new Map<NodeId, Report>()
   private debounce: NodeJS.Timeout | undefined
   private republishTimer: NodeJS.Timeout | undefined
+  /** It published a report with instances in this life: its empty reports matter from then on. */
+  private ranSomething = false
   private refresh: NodeJS.Timeout | undefined
   private stopped = false
 
@@ -70,7 +72,7 @@ export class InstanceBoard {
     pubsub.subscribe(INSTANCES_TOPIC)
     // A node with nothing to report stays quiet: an idle cluster should cost nothing (issue 4's budget).
     // Going from something to nothing is still published, by setLocal.
-    this.refresh = setInterval(() => { if (this.local.length > 0) this.publish() }, INSTANCE_REPORT_REFRESH_MS)
+    this.refresh = setInterval(() => { if (this.worthSaying()) this.publish() }, INSTANCE_REPORT_REFRESH_MS)
     this.refresh.unref()
     // Once at start, even empty: a restarted node's new incarnation replaces what its earlier life reported.
     this.setLocal(this.local)
@@ -78,19 +80,21 @@ export class InstanceBoard {
 
   /**
    * Reports again, even when nothing changed here: after this node refuted a suspicion (its incarnation rose,
-   * so the others forgot its report) or a member joined (it never had it). Only a node that runs something
-   * has anything to say (no report means nothing runs), and a burst of joins makes one report, within
-   * INSTANCE_REPORT_REPUBLISH_MS: in a join storm, a signed message per join per node was a flood that
-   * slowed membership, which made more joins (bench: 20 nodes on one host never converged).
+   * so the others forgot its report) or a member joined (it never had it). Only a node that runs something,
+   * or ran something in this life, has anything to say: its empty report must replace one that others may
+   * still hold (a stop said during a partition can be lost with the connection); a node that never ran
+   * anything has no report anywhere. A burst of joins makes one report, within INSTANCE_REPORT_REPUBLISH_MS:
+   * in a join storm, a signed message per join per node was a flood that slowed membership, which made more
+   * joins (bench: 20 nodes on one host never converged).
    */
   republish (urgent = false): void {
-    if (this.local.length === 0 || this.stopped) return
+    if (!this.worthSaying() || this.stopped) return
     // After a refutation the others have just forgotten what this node runs: say it again at once.
     if (urgent) { this.setLocal(this.local); return }
     if (this.republishTimer !== undefined) return
     this.republishTimer = setTimeout(() => {
       this.republishTimer = undefined
-      if (this.local.length > 0 && !this.stopped) this.publish()
+      if (this.worthSaying() && !this.stopped) this.publish()
     }, INSTANCE_REPORT_REPUBLISH_MS)
     this.republishTimer.unref()
   }
@@ -144,8 +148,14 @@ export class InstanceBoard {
     if (this.remote.delete(node)) this.init.onChanged(node)
   }
 
+  /** Whether this node runs, or in this life ran, an instance (see `republish`). */
+  private worthSaying (): boolean {
+    return this.local.length > 0 || this.ranSomething
+  }
+
   private publish (): void {
     if (this.stopped) return
+    if (this.local.length > 0) this.ranSomething = true
     this.seq = (this.seq + 1) >>> 0
     const bytes = encodeInstanceReport({ v: INSTANCE_REPORT_VERSION, incarnation: this.init.selfIncarnation(), seq: this.seq, instances: this.local })
     this.init.host.services.pubsub.publish(INSTANCES_TOPIC, bytes).catch(() => {})

@@ -67,6 +67,7 @@ export class SimInstanceBoard {
   private readonly waiting = new Map<NodeId, Report>()
   private debounceArmed = false
   private republishArmed = false
+  private ranSomething = false
   /** Reports published (for the run's counters). */
   published = 0
 
@@ -80,7 +81,7 @@ export class SimInstanceBoard {
     })
     const refresh = (): void => {
       // A node with nothing to report stays quiet, as the real one does.
-      if (this.local.length > 0) this.publish()
+      if (this.worthSaying()) this.publish()
       this.init.later(INSTANCE_REPORT_REFRESH_MS, refresh)
     }
     this.init.later(INSTANCE_REPORT_REFRESH_MS, refresh)
@@ -88,13 +89,13 @@ export class SimInstanceBoard {
     this.setLocal(this.local)
   }
 
-  /** Reports again, coalesced within INSTANCE_REPORT_REPUBLISH_MS, when it runs something (as InstanceBoard). */
+  /** Reports again, coalesced within INSTANCE_REPORT_REPUBLISH_MS, when it runs or ran something (as InstanceBoard). */
   republish (urgent = false): void {
-    if (this.local.length === 0) return
+    if (!this.worthSaying()) return
     if (urgent) { this.setLocal(this.local); return }
     if (this.republishArmed) return
     this.republishArmed = true
-    this.init.later(INSTANCE_REPORT_REPUBLISH_MS, () => { this.republishArmed = false; if (this.local.length > 0) this.publish() })
+    this.init.later(INSTANCE_REPORT_REPUBLISH_MS, () => { this.republishArmed = false; if (this.worthSaying()) this.publish() })
   }
 
   /** A member is live here at `incarnation`: forget an earlier life's report, take one that waited. */
@@ -137,7 +138,13 @@ export class SimInstanceBoard {
     if (this.remote.delete(node)) this.init.onChanged()
   }
 
+  /** Whether this node runs, or in this life ran, an instance. */
+  private worthSaying (): boolean {
+    return this.local.length > 0 || this.ranSomething
+  }
+
   private publish (): void {
+    if (this.local.length > 0) this.ranSomething = true
     this.seq = (this.seq + 1) >>> 0
     this.published++
     const bytes = encoder.encode(JSON.stringify({ incarnation: this.init.selfIncarnation(), seq: this.seq, instances: this.local }))
