@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
-import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
+import { dreammeshCli, membersOf, runCli, startServers, type MeshProcess } from './netns/dreammesh.ts'
 import { sweepCgroups } from './netns/cgroups.ts'
 import { SingletonService, type RunningAt } from './netns/singleton.ts'
 
@@ -45,14 +45,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
     scratch = mkdtempSync(join(tmpdir(), 'dreammesh-failover-'))
     lan = await createLan({ nodes: SERVERS })
     web = new SingletonService(lan, nodes)
-    const init = await runCli(lan, 0, ['init', '--data-dir', join(scratch, 's0'), '--json'])
-    assert.equal(init.code, 0, init.stderr)
-    const code = (JSON.parse(init.stdout) as { code: string }).code
-    for (let i = 0; i < SERVERS; i++) {
-      const flags = ['--listen', `/ip4/${lan.nodes[i].addr}/tcp/${PORT}`, '--quiet', ...(i === 0 ? [] : ['--cluster', code])]
-      nodes.push(spawnUp(lan, i, `s${i}`, join(scratch, `s${i}`), flags))
-    }
-    await Promise.all(nodes.map(async (n) => await n.ready))
+    await startServers(lan, scratch, SERVERS, PORT, nodes)
     await allAlive(nodes.map((_, i) => i))
   })
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
-import { dreammeshCli, membersOf, runCli, spawnUp, type MeshProcess } from './netns/dreammesh.ts'
+import { dreammeshCli, membersOf, runCli, startServers, type MeshProcess } from './netns/dreammesh.ts'
 import { sweepCgroups } from './netns/cgroups.ts'
 import { SingletonService, type RunningAt } from './netns/singleton.ts'
 
@@ -40,14 +40,7 @@ describe('a 3-server cluster: a singleton HTTP service survives the loss of its 
     scratch = mkdtempSync(join(tmpdir(), 'dreammesh-three-'))
     lan = await createLan({ nodes: SERVERS })
     web = new SingletonService(lan, nodes)
-    const init = await runCli(lan, 0, ['init', '--data-dir', join(scratch, 's0'), '--json'])
-    assert.equal(init.code, 0, init.stderr)
-    const code = (JSON.parse(init.stdout) as { code: string }).code
-    for (let i = 0; i < SERVERS; i++) {
-      const flags = ['--listen', `/ip4/${lan.nodes[i].addr}/tcp/${PORT}`, '--quiet', ...(i === 0 ? [] : ['--cluster', code])]
-      nodes.push(spawnUp(lan, i, `s${i}`, join(scratch, `s${i}`), flags))
-    }
-    await Promise.all(nodes.map(async (n) => await n.ready))
+    await startServers(lan, scratch, SERVERS, PORT, nodes)
     await until('the three see each other alive', async () => {
       const views = await Promise.all(nodes.map(async (n) => await membersOf(n.dataDir)))
       return views.every((v) => v !== undefined && nodes.every((n) => v.some((m) => m.name === n.name && m.state === 'alive')))

@@ -139,3 +139,20 @@ export function counterSum (text: string, metric: string, labelPart = ''): numbe
   }
   return sum
 }
+
+/**
+ * `count` servers, one per namespace of `lan` (s0, s1, ...), in one cluster found by mDNS: `init` on the
+ * first, then `up` on each with the cluster code (listening on `port`), each data dir under `scratch`.
+ * Resolves once every one printed its ready line; appends them to `into` as they start, so a caller's
+ * `after` hook can kill them even if a start fails.
+ */
+export async function startServers (lan: Lan, scratch: string, count: number, port: number, into: MeshProcess[]): Promise<void> {
+  const init = await runCli(lan, 0, ['init', '--data-dir', join(scratch, 's0'), '--json'])
+  if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`)
+  const code = (JSON.parse(init.stdout) as { code: string }).code
+  for (let i = 0; i < count; i++) {
+    const flags = ['--listen', `/ip4/${lan.nodes[i].addr}/tcp/${port}`, '--quiet', ...(i === 0 ? [] : ['--cluster', code])]
+    into.push(spawnUp(lan, i, `s${i}`, join(scratch, `s${i}`), flags))
+  }
+  await Promise.all(into.map(async (n) => await n.ready))
+}

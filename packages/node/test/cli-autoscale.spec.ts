@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiClient } from '../src/api/client.js'
 import { CliProcesses, stackLines, type CliResult, type Daemon } from './support/cli-process.js'
+import { startLoopbackCluster, stopLoopbackCluster, type LoopbackCluster } from './support/loopback-cluster.js'
 import { pollUntil } from './support/poll.js'
 
 /**
@@ -15,17 +14,16 @@ import { pollUntil } from './support/poll.js'
  * the cluster in the instance reports, and the scaler (the node of slot 0) writes the count.
  */
 
-const LOOPBACK = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--config', 'local-test']
 
 interface Instance { node: string, state: string, index: number, cpuMillis?: number }
 
 describe('autoscale: a cluster-aware workload grows with its load and shrinks after it (three `dreammesh up`)', function () {
   this.timeout(240_000)
-  let root: string
+  let cluster: LoopbackCluster | undefined
   let cli: CliProcesses
   let flag: string
-  const dirs: Record<string, string> = {}
-  const daemons: Daemon[] = []
+  let dirs: LoopbackCluster['dirs']
+  let daemons: Daemon[] = []
 
   async function runOk (args: string[]): Promise<CliResult> {
     const result = await cli.run(args)
@@ -40,27 +38,16 @@ describe('autoscale: a cluster-aware workload grows with its load and shrinks af
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip()
-    root = await mkdtemp(join(tmpdir(), 'dreammesh-cli-autoscale-'))
-    flag = join(root, 'busy')
-    cli = new CliProcesses({ ...process.env, DREAMMESH_DATA_DIR: join(root, 'default'), DREAMMESH_DEBUG: '' })
-    for (const n of ['alpha', 'beta', 'gamma']) dirs[n] = join(root, n)
-    const code = (JSON.parse((await runOk(['init', '--data-dir', dirs.alpha, '--json'])).stdout) as { code: string }).code
-    const first = cli.up(dirs.alpha, ['--name', 'alpha', ...LOOPBACK])
-    daemons.push(first)
-    await first.ready
-    for (const n of ['beta', 'gamma']) {
-      const d = cli.up(dirs[n], ['--name', n, '--cluster', code, '--peer', first.listenAddrs()[0], ...LOOPBACK])
-      daemons.push(d)
-      await d.ready
-    }
-    await pollUntil(() => 'everyone sees everyone', async () => (await ApiClient.forDataDir(dirs.alpha).get<unknown[]>('/v1/members')).length === 2 &&
-      (await ApiClient.forDataDir(dirs.gamma).get<unknown[]>('/v1/members')).length === 2, 30_000)
+    cluster = await startLoopbackCluster('dreammesh-cli-autoscale-')
+    cli = cluster.cli
+    dirs = cluster.dirs
+    daemons = cluster.daemons
+    flag = join(cluster.root, 'busy')
   })
 
   after(async () => {
     if (flag !== undefined) rmSync(flag, { force: true })
-    await cli?.killAll()
-    if (root !== undefined) await rm(root, { recursive: true, force: true })
+    await stopLoopbackCluster(cluster)
   })
 
   it('1 -> 3 under load (twice the target), then back to 1 once idle for the window', async () => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ApiClient } from '../src/api/client.js'
-import { CliProcesses, stackLines, type CliResult, type Daemon } from './support/cli-process.js'
+import { startLoopbackCluster, stopLoopbackCluster, type LoopbackCluster } from './support/loopback-cluster.js'
 import { pollUntil } from './support/poll.js'
 
 /**
@@ -14,7 +12,6 @@ import { pollUntil } from './support/poll.js'
  * with their addresses, and one that leaves its node gets its stop notice and is re-placed on another node.
  */
 
-const LOOPBACK = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--config', 'local-test']
 const APP = resolve(fileURLToPath(import.meta.url), '../../../../../examples/peer-board/app.mjs')
 
 interface Instance { node: string, nodeName: string, index: number, state: string, epoch: number }
@@ -22,18 +19,10 @@ interface Board { me: { index: number, node: string }, peers: Array<{ index: num
 
 describe('sdk: a cluster-aware app on three `dreammesh up` processes', function () {
   this.timeout(180_000)
-  let root: string
-  let cli: CliProcesses
-  const dirs: Record<string, string> = {}
-  const daemons: Daemon[] = []
+  let cluster: LoopbackCluster | undefined
+  let dirs: LoopbackCluster['dirs']
   const basePort = 20_000 + Math.floor(Math.random() * 20_000)
 
-  async function runOk (args: string[]): Promise<CliResult> {
-    const result = await cli.run(args)
-    assert.equal(result.code, 0, `dreammesh ${args.join(' ')} exited ${String(result.code)}:\n${result.stderr}`)
-    assert.deepEqual(stackLines(result.stderr), [])
-    return result
-  }
   const running = async (): Promise<Instance[]> => {
     const ws = await ApiClient.forDataDir(dirs.alpha).get<Array<{ name: string, instances: Instance[] }>>('/v1/workloads')
     return ws.find(w => w.name === 'board')?.instances.filter(i => i.state === 'running') ?? []
@@ -45,25 +34,12 @@ describe('sdk: a cluster-aware app on three `dreammesh up` processes', function 
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip()
-    root = await mkdtemp(join(tmpdir(), 'dreammesh-cli-sdk-'))
-    cli = new CliProcesses({ ...process.env, DREAMMESH_DATA_DIR: join(root, 'default'), DREAMMESH_DEBUG: '' })
-    for (const n of ['alpha', 'beta', 'gamma']) dirs[n] = join(root, n)
-    const code = (JSON.parse((await runOk(['init', '--data-dir', dirs.alpha, '--json'])).stdout) as { code: string }).code
-    const first = cli.up(dirs.alpha, ['--name', 'alpha', ...LOOPBACK])
-    daemons.push(first)
-    await first.ready
-    for (const n of ['beta', 'gamma']) {
-      const d = cli.up(dirs[n], ['--name', n, '--cluster', code, '--peer', first.listenAddrs()[0], ...LOOPBACK])
-      daemons.push(d)
-      await d.ready
-    }
-    await pollUntil(() => 'everyone sees everyone', async () => (await ApiClient.forDataDir(dirs.alpha).get<unknown[]>('/v1/members')).length === 2 &&
-      (await ApiClient.forDataDir(dirs.gamma).get<unknown[]>('/v1/members')).length === 2, 30_000)
+    cluster = await startLoopbackCluster('dreammesh-cli-sdk-')
+    dirs = cluster.dirs
   })
 
   after(async () => {
-    await cli?.killAll()
-    if (root !== undefined) await rm(root, { recursive: true, force: true })
+    await stopLoopbackCluster(cluster)
   })
 
   it('grows on request, shows each instance its peers, and re-places one that leaves (after its stop notice)', async () => {
@@ -99,7 +75,7 @@ describe('sdk: a cluster-aware app on three `dreammesh up` processes', function 
     assert.equal(left.ok, true, JSON.stringify(left))
     assert.notEqual(left.value, before.node)
     await pollUntil(() => '#1 runs on its new node', async () => (await running()).some(i => i.index === 1 && i.node === left.value && i.epoch > before.epoch), 30_000)
-    const oldDir = dirs[before.nodeName]
+    const oldDir = dirs[before.nodeName as keyof typeof dirs]
     const logs = readdirSync(join(oldDir, 'logs')).filter(f => f.includes('board') && f.includes('stdout'))
     const text = logs.map(f => readFileSync(join(oldDir, 'logs', f), 'utf8')).join('')
     assert.match(text, /stop notice: #1 is being stopped/)
