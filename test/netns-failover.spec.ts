@@ -14,13 +14,11 @@
  * iproute2 and nftables, and cgroups; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
-import { dreammeshCli, membersOf, runCli, startServers, type MeshProcess } from './netns/dreammesh.ts'
-import { sweepCgroups } from './netns/cgroups.ts'
-import { SingletonService, type RunningAt } from './netns/singleton.ts'
+import { existsSync } from 'node:fs'
+import { skipWithoutNetns, type Lan } from './netns/index.ts'
+import { dreammeshCli, runCli } from './netns/dreammesh.ts'
+import { ServerSuite } from './netns/server-suite.ts'
+import type { RunningAt, SingletonService } from './netns/singleton.ts'
 
 const SERVERS = 5
 const PORT = 4711
@@ -34,42 +32,22 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
 
 describe('workloads across processes (network namespaces): partition, machine loss, agent kill', function () {
   this.timeout(300_000)
-  let lan: Lan | undefined
-  let scratch = ''
-  const nodes: MeshProcess[] = []
+  const suite = new ServerSuite(WAIT_MS, POLL_MS)
+  const nodes = suite.nodes
+  let lan: Lan
   let web: SingletonService
+  const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => { await suite.until(what, ok) }
+  const allAlive = async (members: number[]): Promise<void> => { await suite.allAlive(members) }
 
   before(async function () {
     skipWithoutNetns(this)
     if (dreammeshCli() === undefined) this.skip()
-    scratch = mkdtempSync(join(tmpdir(), 'dreammesh-failover-'))
-    lan = await createLan({ nodes: SERVERS })
-    web = new SingletonService(lan, nodes)
-    await startServers(lan, scratch, SERVERS, PORT, nodes)
-    await allAlive(nodes.map((_, i) => i))
+    await suite.start(SERVERS, 'dreammesh-failover-', PORT)
+    lan = suite.lan!
+    web = suite.web!
   })
 
-  after(async () => {
-    for (const n of nodes) if (!n.exited()) n.child.kill('SIGKILL')
-    await lan?.destroy()
-    await sweepCgroups(nodes)
-    if (scratch !== '') rmSync(scratch, { recursive: true, force: true })
-  })
-
-  async function until (what: string, ok: () => Promise<boolean>): Promise<void> {
-    const deadline = performance.now() + WAIT_MS
-    while (!await ok()) {
-      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${await web.diagnosis()}`)
-      await sleep(POLL_MS)
-    }
-  }
-
-  async function allAlive (members: number[]): Promise<void> {
-    await until(`servers ${members.join(',')} see each other alive`, async () => {
-      const vs = await Promise.all(members.map(async (i) => await membersOf(nodes[i].dataDir)))
-      return vs.every((v) => v !== undefined && members.every((j) => v.some((m) => m.name === nodes[j].name && m.state === 'alive')))
-    })
-  }
+  after(async () => { await suite.stop() })
 
   /** Counts the service's copies every SAMPLE_MS until stopped; the most seen at once, and how many samples. */
   function sampleCopies (): { stop: () => { most: number, samples: number, at: string } } {
@@ -87,7 +65,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
   let holder = -1
 
   it('partition the server that runs the singleton away alone: it stops its copy, the majority runs one, never two; edits on both sides converge after the heal', async () => {
-    const run = await runCli(lan!, 0, ['run', '--name', 'web', '--data-dir', nodes[0].dataDir, '--', ...web.command()])
+    const run = await runCli(lan, 0, ['run', '--name', 'web', '--data-dir', nodes[0].dataDir, '--', ...web.command()])
     assert.equal(run.code, 0, run.stderr)
     let first: RunningAt | undefined
     await until('web runs on exactly one server', async () => (first = await web.runningOn(0)) !== undefined)
@@ -97,20 +75,20 @@ describe('workloads across processes (network namespaces): partition, machine lo
     assert.deepEqual(web.copies().length, 1, 'one copy before the partition')
 
     const sampler = sampleCopies()
-    lan!.partition([holder], majority)
+    lan.partition([holder], majority)
     let next: RunningAt | undefined
     try {
       await until('the majority runs web elsewhere', async () => (next = await web.runningOn(majority[0])) !== undefined && next.holder !== holder && next.pid !== null && existsSync(`/proc/${next.pid}`))
       // Both sides of the partition edit the desired state.
-      const minorityEdit = await runCli(lan!, holder, ['run', '--name', 'from-minority', '--data-dir', nodes[holder].dataDir, '--', '/bin/sleep', '600'])
-      const majorityEdit = await runCli(lan!, majority[0], ['run', '--name', 'from-majority', '--data-dir', nodes[majority[0]].dataDir, '--', '/bin/sleep', '600'])
+      const minorityEdit = await runCli(lan, holder, ['run', '--name', 'from-minority', '--data-dir', nodes[holder].dataDir, '--', '/bin/sleep', '600'])
+      const majorityEdit = await runCli(lan, majority[0], ['run', '--name', 'from-majority', '--data-dir', nodes[majority[0]].dataDir, '--', '/bin/sleep', '600'])
       assert.equal(minorityEdit.code, 0, minorityEdit.stderr)
       assert.equal(majorityEdit.code, 0, majorityEdit.stderr)
       // The minority's copy is gone (its lease could not be renewed), and it does not start another.
       await until('the minority stopped its copy', async () => web.copies().length === 1)
       await sleep(2_000)
     } finally {
-      lan!.heal()
+      lan.heal()
     }
     await allAlive(nodes.map((_, i) => i))
     await sleep(1_000)
@@ -123,7 +101,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
       const lists = await Promise.all(nodes.map(async (_, i) => await web.ps(i)))
       return lists.every((l) => l !== undefined && ['from-majority', 'from-minority'].every((n) => l.some((w) => w.name === n)))
     })
-    for (const name of ['from-majority', 'from-minority']) assert.equal((await runCli(lan!, 0, ['stop', name, '--data-dir', nodes[0].dataDir])).code, 0)
+    for (const name of ['from-majority', 'from-minority']) assert.equal((await runCli(lan, 0, ['stop', name, '--data-dir', nodes[0].dataDir])).code, 0)
   })
 
   it('a singleton HTTP service answers again from another server after its machine is lost', async () => {
@@ -132,7 +110,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
     await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
 
     const lostAt = performance.now()
-    await lan!.linkDown(holder)
+    await lan.linkDown(holder)
     let answeredBy = -1
     await until('web answers again from a surviving server', async () => {
       for (const t of rest) {
@@ -177,7 +155,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
 
   async function cli (i: number, args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
     // Before any `--`: what follows it is the workload's command.
-    return await runCli(lan!, i, [args[0], '--data-dir', nodes[i].dataDir, ...args.slice(1)])
+    return await runCli(lan, i, [args[0], '--data-dir', nodes[i].dataDir, ...args.slice(1)])
   }
 
   async function notesOn (from: number): Promise<{ node: number, epoch: number } | undefined> {

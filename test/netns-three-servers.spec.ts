@@ -6,13 +6,10 @@
  * survivors are a majority of the three voters. Needs root, iproute2, nftables and cgroups.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createLan, skipWithoutNetns, type Lan } from './netns/index.ts'
-import { dreammeshCli, membersOf, runCli, startServers, type MeshProcess } from './netns/dreammesh.ts'
-import { sweepCgroups } from './netns/cgroups.ts'
-import { SingletonService, type RunningAt } from './netns/singleton.ts'
+import { skipWithoutNetns, type Lan } from './netns/index.ts'
+import { dreammeshCli, runCli } from './netns/dreammesh.ts'
+import { ServerSuite } from './netns/server-suite.ts'
+import type { RunningAt, SingletonService } from './netns/singleton.ts'
 
 const SERVERS = 3
 const PORT = 4711
@@ -21,41 +18,24 @@ const WAIT_MS = 40_000
 
 describe('a 3-server cluster: a singleton HTTP service survives the loss of its machine (network namespaces)', function () {
   this.timeout(180_000)
-  let lan: Lan | undefined
-  let scratch = ''
-  const nodes: MeshProcess[] = []
+  const suite = new ServerSuite(WAIT_MS, 100)
+  const nodes = suite.nodes
+  let lan: Lan
   let web: SingletonService
-
-  async function until (what: string, ok: () => Promise<boolean>): Promise<void> {
-    const deadline = performance.now() + WAIT_MS
-    while (!await ok()) {
-      if (performance.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}\n${await web.diagnosis()}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => { await suite.until(what, ok) }
 
   before(async function () {
     skipWithoutNetns(this)
     if (dreammeshCli() === undefined) this.skip()
-    scratch = mkdtempSync(join(tmpdir(), 'dreammesh-three-'))
-    lan = await createLan({ nodes: SERVERS })
-    web = new SingletonService(lan, nodes)
-    await startServers(lan, scratch, SERVERS, PORT, nodes)
-    await until('the three see each other alive', async () => {
-      const views = await Promise.all(nodes.map(async (n) => await membersOf(n.dataDir)))
-      return views.every((v) => v !== undefined && nodes.every((n) => v.some((m) => m.name === n.name && m.state === 'alive')))
-    })
+    await suite.start(SERVERS, 'dreammesh-three-', PORT)
+    lan = suite.lan!
+    web = suite.web!
   })
 
-  after(async () => {
-    for (const n of nodes) if (!n.exited()) n.child.kill('SIGKILL')
-    await lan?.destroy()
-    await sweepCgroups(nodes)
-    if (scratch !== '') rmSync(scratch, { recursive: true, force: true })
-  })
+  after(async () => { await suite.stop() })
 
   it('its machine is lost: the service answers again from another server, one copy', async () => {
-    const run = await runCli(lan!, 0, ['run', '--name', web.name, '--data-dir', nodes[0].dataDir, '--', ...web.command()])
+    const run = await runCli(lan, 0, ['run', '--name', web.name, '--data-dir', nodes[0].dataDir, '--', ...web.command()])
     assert.equal(run.code, 0, run.stderr)
     let at: RunningAt | undefined
     await until('web runs on exactly one server', async () => (at = await web.runningOn(0)) !== undefined)
@@ -64,7 +44,7 @@ describe('a 3-server cluster: a singleton HTTP service survives the loss of its 
     await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
 
     const lostAt = performance.now()
-    await lan!.linkDown(holder)
+    await lan.linkDown(holder)
     let answeredBy = -1
     await until('web answers again from a surviving server', async () => {
       for (const t of rest) if ((await web.answers(rest[0], t)) !== undefined) { answeredBy = t; return true }

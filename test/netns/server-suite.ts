@@ -1,0 +1,60 @@
+/**
+ * The fixture of the workload suites in namespaces: `count` dreammesh servers on a LAN of their own, found by
+ * mDNS, one singleton service to watch, waits that explain themselves when they time out, and a teardown
+ * that leaves no process, namespace, cgroup or data dir behind.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sweepCgroups } from './cgroups.ts'
+import { membersOf, startServers, type MeshProcess } from './dreammesh.ts'
+import { createLan, type Lan } from './index.ts'
+import { SingletonService } from './singleton.ts'
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+export class ServerSuite {
+  lan: Lan | undefined
+  readonly nodes: MeshProcess[] = []
+  web: SingletonService | undefined
+  private scratch = ''
+  private readonly waitMs: number
+  private readonly pollMs: number
+
+  constructor (waitMs: number, pollMs: number) {
+    this.waitMs = waitMs
+    this.pollMs = pollMs
+  }
+
+  /** Starts the servers and waits until all see each other alive. */
+  async start (count: number, prefix: string, port: number): Promise<void> {
+    this.scratch = mkdtempSync(join(tmpdir(), prefix))
+    const lan = this.lan = await createLan({ nodes: count })
+    this.web = new SingletonService(lan, this.nodes)
+    await startServers(lan, this.scratch, count, port, this.nodes)
+    await this.allAlive(this.nodes.map((_, i) => i))
+  }
+
+  async stop (): Promise<void> {
+    for (const n of this.nodes) if (!n.exited()) n.child.kill('SIGKILL')
+    await this.lan?.destroy()
+    await sweepCgroups(this.nodes)
+    if (this.scratch !== '') rmSync(this.scratch, { recursive: true, force: true })
+  }
+
+  /** Polls `ok` until it holds; past the bound, fails with what every node runs and why. */
+  async until (what: string, ok: () => Promise<boolean>): Promise<void> {
+    const deadline = performance.now() + this.waitMs
+    while (!await ok()) {
+      if (performance.now() > deadline) throw new Error(`not within ${this.waitMs} ms: ${what}\n${await this.web?.diagnosis() ?? ''}`)
+      await sleep(this.pollMs)
+    }
+  }
+
+  async allAlive (members: number[]): Promise<void> {
+    await this.until(`servers ${members.join(',')} see each other alive`, async () => {
+      const vs = await Promise.all(members.map(async (i) => await membersOf(this.nodes[i].dataDir)))
+      return vs.every((v) => v !== undefined && members.every((j) => v.some((m) => m.name === this.nodes[j].name && m.state === 'alive')))
+    })
+  }
+}
