@@ -15,8 +15,8 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { skipWithoutNetns, type Lan } from './netns/index.ts'
-import { dreammeshCli, runCli } from './netns/dreammesh.ts'
+import type { Lan } from './netns/index.ts'
+import { runCli } from './netns/dreammesh.ts'
 import { ServerSuite } from './netns/server-suite.ts'
 import type { RunningAt, SingletonService } from './netns/singleton.ts'
 
@@ -39,15 +39,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
   const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => { await suite.until(what, ok) }
   const allAlive = async (members: number[]): Promise<void> => { await suite.allAlive(members) }
 
-  before(async function () {
-    skipWithoutNetns(this)
-    if (dreammeshCli() === undefined) this.skip()
-    await suite.start(SERVERS, 'dreammesh-failover-', PORT)
-    lan = suite.lan!
-    web = suite.web!
-  })
-
-  after(async () => { await suite.stop() })
+  suite.hooks(SERVERS, 'dreammesh-failover-', PORT, (l, w) => { lan = l; web = w })
 
   /** Counts the service's copies every SAMPLE_MS until stopped; the most seen at once, and how many samples. */
   function sampleCopies (): { stop: () => { most: number, samples: number, at: string } } {

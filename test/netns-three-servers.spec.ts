@@ -6,8 +6,8 @@
  * survivors are a majority of the three voters. Needs root, iproute2, nftables and cgroups.
  */
 import assert from 'node:assert/strict'
-import { skipWithoutNetns, type Lan } from './netns/index.ts'
-import { dreammeshCli, runCli } from './netns/dreammesh.ts'
+import type { Lan } from './netns/index.ts'
+import { runCli } from './netns/dreammesh.ts'
 import { ServerSuite } from './netns/server-suite.ts'
 import type { RunningAt, SingletonService } from './netns/singleton.ts'
 
@@ -24,15 +24,7 @@ describe('a 3-server cluster: a singleton HTTP service survives the loss of its 
   let web: SingletonService
   const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => { await suite.until(what, ok) }
 
-  before(async function () {
-    skipWithoutNetns(this)
-    if (dreammeshCli() === undefined) this.skip()
-    await suite.start(SERVERS, 'dreammesh-three-', PORT)
-    lan = suite.lan!
-    web = suite.web!
-  })
-
-  after(async () => { await suite.stop() })
+  suite.hooks(SERVERS, 'dreammesh-three-', PORT, (l, w) => { lan = l; web = w })
 
   it('its machine is lost: the service answers again from another server, one copy', async () => {
     const run = await runCli(lan, 0, ['run', '--name', web.name, '--data-dir', nodes[0].dataDir, '--', ...web.command()])

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sweepCgroups } from './cgroups.ts'
-import { membersOf, startServers, type MeshProcess } from './dreammesh.ts'
-import { createLan, type Lan } from './index.ts'
+import { dreammeshCli, membersOf, startServers, type MeshProcess } from './dreammesh.ts'
+import { createLan, skipWithoutNetns, type Lan } from './index.ts'
 import { SingletonService } from './singleton.ts'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -24,6 +24,23 @@ export class ServerSuite {
   constructor (waitMs: number, pollMs: number) {
     this.waitMs = waitMs
     this.pollMs = pollMs
+  }
+
+  /**
+   * Registers the suite's mocha hooks: skip without namespaces or a built CLI, start `count` servers before
+   * the tests (then `ready` with the LAN and the service), stop them after.
+   */
+  hooks (count: number, prefix: string, port: number, ready: (lan: Lan, web: SingletonService) => void): void {
+    const start = async (): Promise<void> => {
+      await this.start(count, prefix, port)
+      ready(this.lan!, this.web!)
+    }
+    before(async function (this: Mocha.Context) {
+      skipWithoutNetns(this)
+      if (dreammeshCli() === undefined) this.skip()
+      await start()
+    })
+    after(async () => { await this.stop() })
   }
 
   /** Starts the servers and waits until all see each other alive. */
