@@ -98,19 +98,7 @@ describe('workloads across processes (network namespaces): partition, machine lo
 
   it('a singleton HTTP service answers again from another server after its machine is lost', async () => {
     await until('web runs on exactly one server', async () => { const r = await web.runningOn(0); if (r !== undefined) holder = r.holder; return r !== undefined })
-    const rest = nodes.map((_, i) => i).filter((i) => i !== holder)
-    await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
-
-    const lostAt = performance.now()
-    await lan.linkDown(holder)
-    let answeredBy = -1
-    await until('web answers again from a surviving server', async () => {
-      for (const t of rest) {
-        if ((await web.answers(rest[0], t)) !== undefined) { answeredBy = t; return true }
-      }
-      return false
-    })
-    console.log(`      web answered again from ${nodes[answeredBy].name} ${((performance.now() - lostAt) / 1000).toFixed(1)} s after ${nodes[holder].name} was lost`)
+    const { answeredBy, rest } = await suite.loseServiceMachine(holder)
     const list = await web.ps(rest[0])
     const running = list?.find((w) => w.name === 'web')?.instances.filter((i) => i.state === 'running' && i.node !== nodes[holder].name) ?? []
     assert.equal(running.length, 1, JSON.stringify(list))

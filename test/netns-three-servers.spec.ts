@@ -32,17 +32,7 @@ describe('a 3-server cluster: a singleton HTTP service survives the loss of its 
     let at: RunningAt | undefined
     await until('web runs on exactly one server', async () => (at = await web.runningOn(0)) !== undefined)
     const holder = at!.holder
-    const rest = nodes.map((_, i) => i).filter((i) => i !== holder)
-    await until(`web answers on ${nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
-
-    const lostAt = performance.now()
-    await lan.linkDown(holder)
-    let answeredBy = -1
-    await until('web answers again from a surviving server', async () => {
-      for (const t of rest) if ((await web.answers(rest[0], t)) !== undefined) { answeredBy = t; return true }
-      return false
-    })
-    console.log(`      web answered again from ${nodes[answeredBy].name} ${((performance.now() - lostAt) / 1000).toFixed(1)} s after ${nodes[holder].name} was lost`)
+    const { answeredBy, rest } = await suite.loseServiceMachine(holder)
     await until('both survivors say it runs on exactly one of them', async () => {
       const seen = await Promise.all(rest.map(async (i) => await web.runningOn(i)))
       return seen.every((s) => s !== undefined && s.holder === answeredBy)

@@ -68,6 +68,26 @@ export class ServerSuite {
     }
   }
 
+  /**
+   * Loses the machine of `holder`, which runs the service, as a machine is lost (link down, every process
+   * in its namespace killed), once the service answers there; waits until it answers from one of the others.
+   * Returns who answered and how long after the loss, and logs it.
+   */
+  async loseServiceMachine (holder: number): Promise<{ answeredBy: number, rest: number[] }> {
+    const web = this.web!
+    const rest = this.nodes.map((_, i) => i).filter((i) => i !== holder)
+    await this.until(`web answers on ${this.nodes[holder].name}`, async () => (await web.answers(rest[0], holder)) !== undefined)
+    const lostAt = performance.now()
+    await this.lan!.linkDown(holder)
+    let answeredBy = -1
+    await this.until('web answers again from a surviving server', async () => {
+      for (const t of rest) if ((await web.answers(rest[0], t)) !== undefined) { answeredBy = t; return true }
+      return false
+    })
+    console.log(`      web answered again from ${this.nodes[answeredBy].name} ${((performance.now() - lostAt) / 1000).toFixed(1)} s after ${this.nodes[holder].name} was lost`)
+    return { answeredBy, rest }
+  }
+
   async allAlive (members: number[]): Promise<void> {
     await this.until(`servers ${members.join(',')} see each other alive`, async () => {
       const vs = await Promise.all(members.map(async (i) => await membersOf(this.nodes[i].dataDir)))

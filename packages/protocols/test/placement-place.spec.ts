@@ -354,6 +354,9 @@ describe('placement: place, a slot goes back to its state', () => {
     const home = nodes.map((n) => n.id).find((id) => id !== placedOn(free, 'db'))!
     const p = place({ specs: [db], nodes, stateHomes: [{ workload: 'db', index: 0, node: home }] })
     assert.equal(placedOn(p, 'db'), home)
+    // A home left from an earlier spec with a state dir steers nothing once the spec has none.
+    const plain = spec({ name: 'db' })
+    assert.equal(placedOn(place({ specs: [plain], nodes, stateHomes: [{ workload: 'db', index: 0, node: home }] }), 'db'), placedOn(free, 'db'))
     // Two views that differ in the others still agree on it: the deadlock of each placing it on the other.
     assert.equal(placedOn(place({ specs: [db], nodes: nodes.filter((n) => n.id === home || n.id === 'a'), stateHomes: [{ workload: 'db', index: 0, node: home }] }), 'db'), home)
   })

@@ -1,28 +1,5 @@
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
-import { getCli } from '../src/cli/index.js'
-
-interface Ran { code: number, stdout: string, stderr: string }
-
-/** Runs the CLI in-process with fake streams (not TTYs, so no progress bar). */
-async function cli (...argv: string[]): Promise<Ran> {
-  const out: string[] = []
-  const err: string[] = []
-  const sink = (into: string[]): Writable => new Writable({
-    write (chunk: Buffer | string, _encoding, done) { into.push(chunk.toString()); done() }
-  })
-  const code = await getCli().run(argv, { stdout: sink(out), stderr: sink(err) })
-  return { code, stdout: out.join(''), stderr: err.join('') }
-}
-
-/** A usage error is one short message naming the flag, not a crash. */
-function assertUsageError (r: Ran, flag: string): void {
-  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`)
-  assert.ok(r.stderr.includes(flag), `stderr should name ${flag}: ${r.stderr}`)
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
-  assert.doesNotMatch(r.stderr, /UsageError|Error:/)
-  assert.equal(r.stdout, '')
-}
+import { assertUsageError, cli } from './support/cli-run.js'
 
 /** A run small enough to take a fraction of a second. */
 const TINY = ['--nodes', '8', '--duration', '15s', '--liveness', '5s']

@@ -1,28 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { getCli } from '../src/cli/index.js'
-
-interface Ran { code: number, stdout: string, stderr: string }
-
-/** Runs the CLI in-process with fake streams (not TTYs, so no progress bar). */
-async function cli (...argv: string[]): Promise<Ran> {
-  const out: string[] = []
-  const err: string[] = []
-  const sink = (into: string[]): Writable => new Writable({
-    write (chunk: Buffer | string, _encoding, done) { into.push(chunk.toString()); done() }
-  })
-  const code = await getCli().run(argv, { stdout: sink(out), stderr: sink(err) })
-  return { code, stdout: out.join(''), stderr: err.join('') }
-}
-
-function assertUsageError (r: Ran, flag: string): void {
-  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`)
-  assert.ok(r.stderr.includes(flag), `stderr should name ${flag}: ${r.stderr}`)
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
-  assert.equal(r.stdout, '')
-}
+import { assertUsageError, cli } from './support/cli-run.js'
 
 describe('dreammesh-sim placement (the soak\'s CLI)', function () {
   this.timeout(60_000)

@@ -151,7 +151,7 @@ export class WorkloadsService {
       runner,
       moves: () => node.store.moves().map(m => ({ workload: m.workload, index: m.index, to: m.to })),
       scale: () => [...node.store.scale()].map(([workload, r]) => ({ workload, instances: r.instances })),
-      stateHomes: () => this.stateHomes(),
+      stateHomes: () => node.store.newestStateHomes(),
       prepare: async (command, spec) => await mover.prepare(command, spec),
       onStarted: (spec, index, epoch) => { mover.started(spec, index, epoch) },
       onPlacement: p => { this.lastPlacement = p },
@@ -209,16 +209,10 @@ export class WorkloadsService {
       nodes,
       current: this.current(),
       scale: [...store.scale()].map(([w, r]) => ({ workload: w, instances: r.instances })),
-      stateHomes: this.stateHomes()
+      stateHomes: store.newestStateHomes()
     })
     const slot = placement.slots.find(s => s.workload === workload && s.index === index)
     return slot?.status === 'placed' && slot.node !== node ? slot.node : undefined
-  }
-
-  /** Where the newest state of each slot of a workload that has a state dir is (placement's `stateHomes`). */
-  private stateHomes (): Assignment[] {
-    const stateful = new Set(this.specs().filter(s => s.stateDir !== undefined).map(s => s.name))
-    return this.init.node.store.newestStateHomes().filter(h => stateful.has(h.workload))
   }
 
   /** The lease voter set in force on this node, or undefined before leases start. */

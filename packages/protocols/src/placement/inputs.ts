@@ -56,6 +56,8 @@ export function canonicalInput (input: PlacementInput): CanonicalInput {
       problems.push({ input: 'state-home', key: String(h.workload), reason: 'invalid', detail: 'a state home needs a workload, a whole index and a node' })
       continue
     }
+    // A workload without a state dir has no state to go back to (a home left from an earlier spec of it).
+    if (specByName.get(h.workload)?.stateDir === undefined) continue
     const key = slotKey(h.workload, h.index)
     const seen = stateHomes.get(key)
     if (seen !== undefined && seen !== h.node) problems.push({ input: 'state-home', key, reason: 'duplicate', detail: `two homes (${seen}, ${h.node}); the lower id is kept` })

@@ -54,7 +54,7 @@ export interface PlacementInput {
   /**
    * Where each stateful slot's newest state is (the node that last started it). A slot placed anew goes
    * there when that node can take it: it starts at once, with no transfer, and nodes whose views of the
-   * others differ for a while still agree on it (ADR 0015).
+   * others differ for a while still agree on it (ADR 0015). Homes of workloads without a state dir are ignored.
    */
   stateHomes?: readonly Assignment[]
   /** @default 'binpack' */

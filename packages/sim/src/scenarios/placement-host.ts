@@ -398,7 +398,7 @@ export class AgentLife {
     const out: Assignment[] = []
     for (const [key, index] of this.world.lastStarted) {
       const slot = /^w\/(.+)\/(\d+)$/.exec(key)
-      if (slot === null || this.specOf(slot[1])?.stateDir === undefined) continue
+      if (slot === null) continue
       out.push({ workload: slot[1], index: Number(slot[2]), node: this.world.machines[index].id })
     }
     return out
