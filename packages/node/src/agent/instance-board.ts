@@ -1,11 +1,10 @@
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
-import type { MemberView, NodeId } from '@dreammesh/protocols'
+import { ReportLedger, type MemberView, type NodeId } from '@dreammesh/protocols'
 import type { DreamHost } from '../host/libp2p-host.js'
 import {
   decodeInstanceReport, encodeInstanceReport, INSTANCE_REPORT_VERSION, type InstanceStatus, type ReportDropReason
 } from './instance-report.js'
-import { seqAfter } from '../node/serial-number.js'
 
 /** The gossipsub topic of instance reports, versioned in its name. */
 export const INSTANCES_TOPIC = '/dreammesh/instances/1'
@@ -30,13 +29,6 @@ export interface InstanceBoardInit {
 /** A member's report as kept: the incarnation and seq that order it, and its instances. */
 interface Report { incarnation: number, seq: number, instances: InstanceStatus[] }
 
-/** The most reports kept waiting for their members to be live here (one per member; a bound, not a need). */
-const MAX_WAITING_REPORTS = 1_024
-
-/** Whether report `a` is newer than `b`: a higher incarnation, or the same one and a later seq. */
-function newer (a: Pick<Report, 'incarnation' | 'seq'>, b: Pick<Report, 'incarnation' | 'seq'>): boolean {
-  return a.incarnation > b.incarnation || (a.incarnation === b.incarnation && seqAfter(a.seq, b.seq))
-}
 
 /** One instance somewhere in the cluster, as `ps` shows it. */
 export interface PlacedInstance extends InstanceStatus { node: NodeId }
@@ -49,13 +41,9 @@ export interface PlacedInstance extends InstanceStatus { node: NodeId }
 export class InstanceBoard {
   private local: InstanceStatus[] = []
   private seq = 0
-  private readonly remote = new Map<NodeId, Report>()
+  /** Members' reports, kept by the rules the simulator's board follows too (ReportLedger). */
+  private readonly remote = new ReportLedger<Report>()
   private readonly validated = new WeakMap<Message, Report>()
-  /**
-   * The newest report of each member that was not live here when it came (it came back before this node heard
-   * so): taken when it is (`memberBack`), else the member's instances would be unknown until its next report.
-   */
-  private readonly waiting = new Map<NodeId, Report>()
   private debounce: NodeJS.Timeout | undefined
   private republishTimer: NodeJS.Timeout | undefined
   /** It published a report with instances in this life: its empty reports matter from then on. */
@@ -104,12 +92,7 @@ export class InstanceBoard {
    * report of this life that came while it was not live yet is taken now.
    */
   memberBack (node: NodeId, incarnation: number): void {
-    const known = this.remote.get(node)
-    if (known !== undefined && known.incarnation < incarnation) this.forget(node)
-    const waiting = this.waiting.get(node)
-    if (waiting === undefined) return
-    this.waiting.delete(node)
-    if (waiting.incarnation >= incarnation) this.take(node, waiting)
+    if (this.remote.memberBack(node, incarnation)) this.init.onChanged(node)
   }
 
   stop (): void {
@@ -134,7 +117,7 @@ export class InstanceBoard {
   /** Every instance known: this node's and what live members reported. */
   all (): PlacedInstance[] {
     const out: PlacedInstance[] = this.local.map(i => ({ ...i, node: this.init.selfId }))
-    for (const [node, r] of this.remote) {
+    for (const [node, r] of this.remote.entries()) {
       const m = this.init.memberOf(node)
       if (m === undefined || (m.state !== 'alive' && m.state !== 'suspect')) continue
       for (const i of r.instances) out.push({ ...i, node })
@@ -144,8 +127,7 @@ export class InstanceBoard {
 
   /** Forgets a node that died, left, restarted or was reaped. */
   forget (node: NodeId): void {
-    // A report waiting for its member to be live is of a later life than what is forgotten here: it stays.
-    if (this.remote.delete(node)) this.init.onChanged(node)
+    if (this.remote.forget(node)) this.init.onChanged(node)
   }
 
   /** Whether this node runs, or in this life ran, an instance (see `republish`). */
@@ -164,21 +146,14 @@ export class InstanceBoard {
   private readonly validate = (_from: PeerId, message: Message): TopicValidatorResult => {
     if (message.type !== 'signed') return this.drop('unsigned', TopicValidatorResult.Reject)
     const origin = message.from.toString()
-    const member = this.init.memberOf(origin)
     const decoded = decodeInstanceReport(message.data)
     if (!decoded.ok) return this.drop(decoded.reason, TopicValidatorResult.Reject)
     const report: Report = { incarnation: decoded.report.incarnation, seq: decoded.report.seq, instances: decoded.report.instances }
-    // An earlier life's report, or one older than what we hold: nothing new.
-    if (member !== undefined && report.incarnation < member.incarnation) return this.drop('stale', TopicValidatorResult.Ignore)
-    if (member === undefined || (member.state !== 'alive' && member.state !== 'suspect')) {
-      // It joined, or came back, before we heard (the sender is a signed, admitted peer): keep the newest
-      // aside until membership says it is live.
-      const waiting = this.waiting.get(origin)
-      if ((waiting === undefined || newer(report, waiting)) && (waiting !== undefined || this.waiting.size < MAX_WAITING_REPORTS)) this.waiting.set(origin, report)
-      return this.drop('not-a-member', TopicValidatorResult.Ignore)
-    }
-    const known = this.remote.get(origin)
-    if (known !== undefined && !newer(report, known)) return this.drop('stale', TopicValidatorResult.Ignore)
+    // An earlier life's or an old report: nothing new. From a member not live here yet (it joined, or came
+    // back, before we heard; the sender is a signed, admitted peer): kept aside until it is.
+    const verdict = this.remote.judge(origin, report, this.init.memberOf(origin))
+    if (verdict === 'stale') return this.drop('stale', TopicValidatorResult.Ignore)
+    if (verdict === 'waiting') return this.drop('not-a-member', TopicValidatorResult.Ignore)
     this.validated.set(message, report)
     return TopicValidatorResult.Accept
   }
@@ -196,10 +171,7 @@ export class InstanceBoard {
   }
 
   private take (origin: NodeId, report: Report): void {
-    const known = this.remote.get(origin)
-    if (known !== undefined && !newer(report, known)) return
-    this.remote.set(origin, report)
-    this.init.onChanged(origin)
+    if (this.remote.take(origin, report)) this.init.onChanged(origin)
   }
 
   private drop (reason: Parameters<InstanceBoardInit['onDrop']>[0], result: TopicValidatorResult): TopicValidatorResult {

@@ -1,12 +1,11 @@
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import {
-  decodeResourceRecord, type MemberView, type NodeId, type PublishReason, type ResourceRecord
+  decodeResourceRecord, seqAfter, type MemberView, type NodeId, type PublishReason, type ResourceRecord
 } from '@dreammesh/protocols'
 import { ResourcePublisher } from '../resources/publisher.js'
 import { ResourceSampler } from '../resources/sampler.js'
 import type { DreamHost } from '../host/libp2p-host.js'
-import { seqAfter } from './serial-number.js'
 
 /**
  * The gossipsub topic of resource records. Versioned in its name: a node of another version neither

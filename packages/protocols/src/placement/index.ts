@@ -50,3 +50,4 @@ export {
   PlacementAgent, agentSlotKey, parseAgentSlotKey,
   type AgentCommand, type AgentInput, type AgentStep, type PlacementAgentInit
 } from './agent.js'
+export { ReportLedger, reportNewer, MAX_WAITING_REPORTS, type OrderedReport, type ReportVerdict, type SenderView } from './report-ledger.js'

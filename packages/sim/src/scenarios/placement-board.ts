@@ -1,4 +1,4 @@
-import type { Assignment, MemberView, NodeId, Transport } from '@dreammesh/protocols'
+import { ReportLedger, type Assignment, type MemberView, type NodeId, type Transport } from '@dreammesh/protocols'
 
 /**
  * The instance board of one simulated agent: where every workload instance runs, as each node reports its
@@ -51,10 +51,6 @@ export interface SimBoardInit {
 /** A member's report as kept: the incarnation and seq that order it, and its instances. */
 interface Report { incarnation: number, seq: number, instances: ReportedInstance[] }
 
-/** Whether report `a` is newer than `b`: a higher incarnation, or the same one and a later seq. */
-function newer (a: Report, b: Report): boolean {
-  return a.incarnation > b.incarnation || (a.incarnation === b.incarnation && seqAfter(a.seq, b.seq))
-}
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -62,9 +58,8 @@ const decoder = new TextDecoder()
 export class SimInstanceBoard {
   private local: ReportedInstance[] = []
   private seq = 0
-  private readonly remote = new Map<NodeId, Report>()
-  /** The newest report of each member that was not live here when it came, taken once it is. */
-  private readonly waiting = new Map<NodeId, Report>()
+  /** Members' reports, kept by the real node's rules (ReportLedger). */
+  private readonly remote = new ReportLedger<Report>()
   private debounceArmed = false
   private republishArmed = false
   private ranSomething = false
@@ -100,12 +95,7 @@ export class SimInstanceBoard {
 
   /** A member is live here at `incarnation`: forget an earlier life's report, take one that waited. */
   memberBack (node: NodeId, incarnation: number): void {
-    const known = this.remote.get(node)
-    if (known !== undefined && known.incarnation < incarnation) this.forget(node)
-    const waiting = this.waiting.get(node)
-    if (waiting === undefined) return
-    this.waiting.delete(node)
-    if (waiting.incarnation >= incarnation) this.take(node, waiting)
+    if (this.remote.memberBack(node, incarnation)) this.init.onChanged()
   }
 
   /** This node's instances changed: report them (debounced). */
@@ -119,7 +109,7 @@ export class SimInstanceBoard {
   /** Where other live members run instances, as placement's `current`. */
   remoteAssignments (): Assignment[] {
     const out: Assignment[] = []
-    for (const [node, r] of this.remote) {
+    for (const [node, r] of this.remote.entries()) {
       const m = this.init.memberOf(node)
       if (m === undefined || (m.state !== 'alive' && m.state !== 'suspect')) continue
       for (const i of r.instances) out.push({ workload: i.workload, index: i.index, node })
@@ -134,8 +124,7 @@ export class SimInstanceBoard {
 
   /** Forgets a node that died, left, joined again or was reaped. */
   forget (node: NodeId): void {
-    // A report waiting for its member to be live is of a later life than what is forgotten here: it stays.
-    if (this.remote.delete(node)) this.init.onChanged()
+    if (this.remote.forget(node)) this.init.onChanged()
   }
 
   /** Whether this node runs, or in this life ran, an instance. */
@@ -152,33 +141,13 @@ export class SimInstanceBoard {
   }
 
   private receive (from: NodeId, bytes: Uint8Array): void {
-    const member = this.init.memberOf(from)
     const report = decodeReport(bytes)
     if (report === undefined) { this.init.onDrop('malformed'); return }
-    if (member !== undefined && report.incarnation < member.incarnation) { this.init.onDrop('stale'); return }
-    // Not (yet) live here, or not even known (a newcomer heard before it joined): keep the newest aside.
-    if (member === undefined || (member.state !== 'alive' && member.state !== 'suspect')) {
-      const waiting = this.waiting.get(from)
-      if (waiting === undefined || newer(report, waiting)) this.waiting.set(from, report)
-      this.init.onDrop('not-a-member')
-      return
-    }
-    if (!this.take(from, report)) this.init.onDrop('stale')
+    const verdict = this.remote.judge(from, report, this.init.memberOf(from))
+    if (verdict === 'waiting') this.init.onDrop('not-a-member')
+    else if (verdict === 'stale' || !this.remote.take(from, report)) this.init.onDrop('stale')
+    else this.init.onChanged()
   }
-
-  private take (from: NodeId, report: Report): boolean {
-    const known = this.remote.get(from)
-    if (known !== undefined && !newer(report, known)) return false
-    this.remote.set(from, report)
-    this.init.onChanged()
-    return true
-  }
-}
-
-/** RFC 1982 serial-number order, as the real board compares report sequence numbers. */
-function seqAfter (a: number, b: number): boolean {
-  const diff = (a - b) >>> 0
-  return diff !== 0 && diff < 0x8000_0000
 }
 
 function decodeReport (bytes: Uint8Array): Report | undefined {
