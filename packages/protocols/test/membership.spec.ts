@@ -466,6 +466,38 @@ describe('Membership (driven by a virtual-time loop)', function () {
     })
   })
 
+  describe('anti-entropy cadence', () => {
+    /** DIGESTs (round openings) `id` sent in (fromMs, toMs]. */
+    const roundsOpened = (loop: Loop, id: string, fromMs: number, toMs: number): number => loop.sent.filter((s) =>
+      s.from === id && s.channel === 'stream' && s.sentAtMs > fromMs && s.sentAtMs <= toMs && decodeSentFrame(s, config).kind === SyncKind.DIGEST).length
+    const config: MembershipConfig = { ...localTestConfig(), pushPullIntervalMs: 5_000, pushPullHealIntervalMs: 500 }
+
+    it('runs at pushPullIntervalMs while nobody is dead, and at pushPullHealIntervalMs while someone is', () => {
+      const loop = new Loop()
+      IDS.forEach((id, i) => loop.add(id, 900 + i, config))
+      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+      loop.runFor(20_000)
+      assertConverged(loop)
+      const healthy = loop.nowMs
+      loop.runFor(20_000)
+      // 20 s at one round per 5 s (±10 %): 3 to 5 rounds each.
+      for (const id of IDS) {
+        const n = roundsOpened(loop, id, healthy, loop.nowMs)
+        assert.ok(n >= 3 && n <= 5, `${id} opened ${n} rounds in 20 s with nobody dead`)
+      }
+      loop.down.add('e')
+      loop.runFor(10_000)
+      for (const id of IDS.slice(0, 4)) assert.equal(loop.get(id).member('e')?.state, 'dead')
+      const withDead = loop.nowMs
+      loop.runFor(10_000)
+      // Every 500 ms (±10 %) once the next round is due: at least 15 in 10 s.
+      for (const id of IDS.slice(0, 4)) {
+        const n = roundsOpened(loop, id, withDead, loop.nowMs)
+        assert.ok(n >= 15, `${id} opened ${n} rounds in 10 s with e dead`)
+      }
+    })
+  })
+
   describe('round-trip time', () => {
     /** `a` knows `b` and `c` (a relay) and has just sent `b` a PING at time 1; returns it and that PING. */
     function pinged (): { a: Membership, ping: PacketMessage } {

@@ -64,11 +64,11 @@ export class AntiEntropy {
   tick (): void {
     const ctx = this.ctx
     const c = ctx.config
-    const base = this.fast ? c.pushPullFastIntervalMs : c.pushPullIntervalMs
+    const { live, dead } = ctx.table
+    const base = this.fast ? c.pushPullFastIntervalMs : dead.length > 0 ? Math.min(c.pushPullIntervalMs, c.pushPullHealIntervalMs) : c.pushPullIntervalMs
     // ±10% jitter keeps members from falling into lockstep.
     ctx.deadlines.set('sync', ctx.nowMs + base * (0.9 + 0.2 * ctx.rng.float()))
     this.fast = false
-    const { live, dead } = ctx.table
     const total = live.length + dead.length
     if (total === 0) return
     const r = ctx.rng.int(total)

@@ -30,6 +30,12 @@ export interface MembershipConfig {
   pushPullIntervalMs: number
   /** Time between anti-entropy rounds while the last round changed something (after a heal, a join). */
   pushPullFastIntervalMs: number
+  /**
+   * Time between anti-entropy rounds while some member is remembered dead (if shorter than
+   * `pushPullIntervalMs`). Rounds pick dead members too, and that is how the sides of a healed partition find
+   * each other; a healthy cluster has no dead member and runs at the slower `pushPullIntervalMs`.
+   */
+  pushPullHealIntervalMs: number
   /** An anti-entropy session not finished this long after it opened is abandoned. */
   syncTimeoutMs: number
   /** How many anti-entropy sessions a member holds open at once; more are answered pull-only. */
@@ -80,6 +86,7 @@ export function lanConfig (): MembershipConfig {
     awarenessMaxMultiplier: 8,
     pushPullIntervalMs: 2_000,
     pushPullFastIntervalMs: 250,
+    pushPullHealIntervalMs: 2_000,
     syncTimeoutMs: 2_000,
     maxInboundSyncs: 8,
     digestBuckets: 32,
@@ -107,7 +114,7 @@ export function lanConfig (): MembershipConfig {
  * stretching (suspicionMult 2 expects no confirmations). A suspect hears of it within a gossip round or two
  * (100-200 ms) and its refutation travels back as fast, so 1 s leaves a live node five rounds; it does not
  * cover a pause of a second or more, which on a LAN means the host is in trouble anyway. In exchange a lost
- * machine is known to all in about 1.5 s at N=6 and 1.8 s at N=20 (the simulator's median; bench:mesh
+ * machine is known to all in about 1.9 s at N=6 and 2.5 s at N=20 (the simulator's median; bench:mesh
  * measures the real figure beside serf's 6-7 s).
  */
 export function homeConfig (): MembershipConfig {
@@ -116,7 +123,8 @@ export function homeConfig (): MembershipConfig {
     probeIntervalMs: 500,
     probeTimeoutMs: 250,
     gossipIntervalMs: 100,
-    suspicionMult: 2
+    suspicionMult: 2,
+    pushPullIntervalMs: 10_000
   }
 }
 
@@ -132,6 +140,7 @@ export function wanConfig (): MembershipConfig {
     gossipFanout: 4,
     pushPullIntervalMs: 10_000,
     pushPullFastIntervalMs: 1_000,
+    pushPullHealIntervalMs: 10_000,
     syncTimeoutMs: 10_000,
     joinRetryIntervalMs: 5_000
   }
@@ -149,6 +158,7 @@ export function localTestConfig (): MembershipConfig {
     gossipIntervalMs: 20,
     pushPullIntervalMs: 1_000,
     pushPullFastIntervalMs: 100,
+    pushPullHealIntervalMs: 1_000,
     syncTimeoutMs: 1_000,
     maxFrameBytes: 4 * 1024,
     deadRetentionMs: 30_000,
