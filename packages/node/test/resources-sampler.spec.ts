@@ -207,11 +207,23 @@ describe('ResourcePublisher', () => {
     for (nowMs = 1_000; nowMs < policy.maxSilenceMs; nowMs += 1_000) assert.equal(publisher.offer(record({ seq: nowMs / 1000 + 1 })), undefined)
     const quietOffers = policy.maxSilenceMs / 1_000 - 1
     assert.equal(publisher.offer(record({ seq: quietOffers + 2 })), 'silence')
-    nowMs += policy.minIntervalMs
-    assert.equal(publisher.offer(record({ seq: quietOffers + 3, cpuPercent: 90 })), 'cpu')
+    // CPU is judged as a moving average: a one-second spike is not news, a sustained climb is.
+    let seq = quietOffers + 2
+    const base = record().cpuPercent ?? 0
+    for (let i = 0; i * 1_000 <= policy.minIntervalMs; i++) { nowMs += 1_000; assert.equal(publisher.offer(record({ seq: ++seq })), undefined) }
+    nowMs += 1_000
+    assert.equal(publisher.offer(record({ seq: ++seq, cpuPercent: 100 })), undefined)
+    for (let i = 0; i < 30; i++) { nowMs += 1_000; assert.equal(publisher.offer(record({ seq: ++seq })), undefined) }
+    let reason: PublishReason | undefined
+    let climbed = 0
+    while (reason === undefined && climbed < 60) { nowMs += 1_000; climbed++; reason = publisher.offer(record({ seq: ++seq, cpuPercent: 90 })) }
+    assert.equal(reason, 'cpu')
+    assert.ok(climbed > 3 && climbed < 15, `a sustained step of ${90 - base} points is news after ${climbed} s`)
     assert.deepEqual(sent.map(s => s.reason), ['first', 'silence', 'cpu'])
-    assert.equal(sent[2].record.cpuPercent, 90)
-    assert.deepEqual(publisher.stats, { offered: quietOffers + 3, published: 3 })
-    assert.equal(publisher.last()?.seq, quietOffers + 3)
+    const published = sent[2].record.cpuPercent ?? 0
+    assert.ok(published > base + policy.cpuDeltaPercent && published < 90, `published the average, ${published}`)
+    assert.deepEqual(publisher.stats, { offered: seq, published: 3 })
+    assert.deepEqual([...publisher.publishedBy()], [['first', 1], ['silence', 1], ['cpu', 1]])
+    assert.equal(publisher.last()?.seq, seq)
   })
 })

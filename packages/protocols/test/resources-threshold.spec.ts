@@ -38,8 +38,8 @@ describe('resource dissemination policy', () => {
     ['cpu became unknown', { cpuPercent: undefined }, 'cpu'],
     ['memory moved 5 % of total', { memUsedBytes: 4 * GIB + 0.05 * 16 * GIB }, 'memory'],
     ['memory moved 4 % of total', { memUsedBytes: 4 * GIB + 0.04 * 16 * GIB }, undefined],
-    ['load moved one core of four', { load1: 2 }, 'load'],
-    ['load moved half a core of four', { load1: 1.5 }, undefined],
+    ['load moved two cores of four', { load1: 3 }, 'load'],
+    ['load moved one core of four', { load1: 2 }, undefined],
     ['disk drifted within a level', { diskFreeBytes: 30 * GIB }, undefined],
     ['disk crossed below 20 GiB', { diskFreeBytes: 19 * GIB }, 'disk'],
     ['disk became unreadable', { diskFreeBytes: undefined }, 'disk'],
@@ -75,13 +75,13 @@ describe('resource dissemination policy', () => {
 
   it('scales the load threshold with the core count', () => {
     const big = record({ cpuCount: 64, load1: 10 })
-    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load1: 20 }), nowMs, policy), undefined)
-    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load1: 26 }), nowMs, policy), 'load')
+    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load1: 41 }), nowMs, policy), undefined)
+    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load1: 42 }), nowMs, policy), 'load')
   })
 
   it('the preset names its fields', () => {
     assert.deepEqual(Object.keys(policy).sort(), [
-      'cpuDeltaPercent', 'diskFreeLevelsBytes', 'loadDeltaPerCore', 'maxSilenceMs', 'memDeltaPercent', 'minIntervalMs', 'netDeltaBytesPerSec'
+      'cpuDeltaPercent', 'cpuSmoothingMs', 'diskFreeLevelsBytes', 'loadDeltaPerCore', 'maxSilenceMs', 'memDeltaPercent', 'minIntervalMs', 'netDeltaBytesPerSec'
     ])
     assert.equal(policy.maxSilenceMs, 60_000)
   })

@@ -5,7 +5,7 @@ import type { MemberView } from '@dreammesh/protocols'
 export interface NodeMetricsSource {
   members: () => MemberView[]
   membershipCounters: () => Record<string, number>
-  resourceStats: () => { published: number, offered: number, sampleErrors: number } | undefined
+  resourceStats: () => { published: number, offered: number, sampleErrors: number, publishedBy?: ReadonlyMap<string, number> } | undefined
 }
 
 /**
@@ -13,7 +13,8 @@ export interface NodeMetricsSource {
  * - `dreammesh_members{state}`: members this node knows, by state (itself not counted);
  * - `dreammesh_membership_events{counter}`: membership's own counters (probes, suspicions, syncs, drops...);
  * - `dreammesh_dropped_total{channel,reason}`: bad input dropped, counted at the moment it arrives;
- * - `dreammesh_resource_records{what}`: samples offered, records published, sampling errors.
+ * - `dreammesh_resource_records{what}`: samples offered, records published (also by reason, as
+ *   `published_cpu`, `published_silence`...), sampling errors.
  */
 export class NodeMetrics {
   private readonly dropped: Counter<'channel' | 'reason'>
@@ -57,6 +58,7 @@ export class NodeMetrics {
         this.set({ what: 'offered' }, stats.offered)
         this.set({ what: 'published' }, stats.published)
         this.set({ what: 'sample_errors' }, stats.sampleErrors)
+        for (const [reason, n] of stats.publishedBy ?? []) this.set({ what: `published_${reason}` }, n)
       }
     })
   }

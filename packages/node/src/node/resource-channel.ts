@@ -94,8 +94,8 @@ export class ResourceChannel {
     this.gossiped.delete(id)
   }
 
-  stats (): { published: number, offered: number, sampleErrors: number } {
-    return { ...this.publisher.stats, sampleErrors: this.sampler.stats.sampleErrors }
+  stats (): { published: number, offered: number, sampleErrors: number, publishedBy: ReadonlyMap<PublishReason, number> } {
+    return { ...this.publisher.stats, sampleErrors: this.sampler.stats.sampleErrors, publishedBy: this.publisher.publishedBy() }
   }
 
   private readonly onSample = (event: CustomEvent<ResourceRecord>): void => {

@@ -10,9 +10,18 @@ import type { CapabilitySummary, ResourceRecord } from './record.js'
 export interface ResourcePolicy {
   /** CPU moved by this many percentage points (of all cores) since the last record sent. */
   cpuDeltaPercent: number
+  /**
+   * The time constant, in ms, of the moving average the CPU figure is judged and published as. One second of
+   * CPU is mostly noise (a GC, a compile, a neighbour's burst) and placement wants sustained load: a step
+   * of 40 points is news about 10 s later, a one-second spike to 100 % never.
+   */
+  cpuSmoothingMs: number
   /** Memory used moved by this many percent of total memory. */
   memDeltaPercent: number
-  /** The 1-minute load moved by this much per core: 0.25 on a 4-core machine is one whole core. */
+  /**
+   * The 1-minute load moved by this much per core: 0.5 on a 4-core machine is two whole cores. The kernel's
+   * average of a machine whose processes wake briefly and often swings by a few tenths while it is idle.
+   */
   loadDeltaPerCore: number
   /** Receive or send throughput moved by this many bytes per second. */
   netDeltaBytesPerSec: number
@@ -36,13 +45,16 @@ const GIB = 1024 ** 3
  * The defaults: a LAN of a few dozen members; a record every 60 s when quiet, every 15 s at most when busy.
  * Every record is an update-meta that membership gossips to all, so these rates set much of an idle
  * cluster's traffic: at 2 s / 10 s, resource news kept gossip running all the time (measured in
- * bench:mesh), for numbers placement must not chase anyway (it uses requested resources).
+ * bench:mesh), for numbers placement must not chase anyway (it uses requested resources). Twenty idle
+ * agents on one host still published every 15 s on 1-second CPU spikes and load1 swings of 0.25 a core,
+ * which doubled their traffic: hence the CPU average and half a core of load.
  */
 export function resourcePolicy (): ResourcePolicy {
   return {
     cpuDeltaPercent: 20,
+    cpuSmoothingMs: 15_000,
     memDeltaPercent: 5,
-    loadDeltaPerCore: 0.25,
+    loadDeltaPerCore: 0.5,
     netDeltaBytesPerSec: 12_500_000, // 100 Mbit/s: a transfer starting or stopping, not its jitter
     diskFreeLevelsBytes: [1 * GIB, 5 * GIB, 20 * GIB, 100 * GIB],
     maxSilenceMs: 60_000,
