@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createServer, connect, type Socket } from 'node:net'
 import { RealScheduler } from '../src/clock/real-scheduler.js'
 
 /** Waits long enough for a due timer to have run; only used to prove that something did NOT happen. */
@@ -39,6 +40,32 @@ describe('RealScheduler', () => {
     assert.equal(scheduler.pendingCount, 0)
     await settle(30)
     assert.equal(fired, 0)
+  })
+
+  it('a timer made late by a stall runs after the socket data that arrived during the stall', async () => {
+    const server = createServer()
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const accepted = new Promise<Socket>(resolve => server.once('connection', resolve))
+    const client = connect(port, '127.0.0.1')
+    await new Promise<void>(resolve => client.once('connect', () => { resolve() }))
+    const peer = await accepted
+    try {
+      const order: string[] = []
+      peer.on('data', () => { order.push('data') })
+      const scheduler = new RealScheduler()
+      const fired = new Promise<void>(resolve => scheduler.at(scheduler.nowMs() + 5, () => { order.push('timer'); resolve() }))
+      client.write('ack')
+      // The stall: the ack reaches the kernel and the timer falls due while this loop is blocked.
+      const until = performance.now() + 60
+      while (performance.now() < until) { /* blocked */ }
+      await fired
+      assert.deepEqual(order, ['data', 'timer'])
+    } finally {
+      client.destroy()
+      peer.destroy()
+      server.close()
+    }
   })
 
   it('a deadline beyond setTimeout\'s range waits instead of firing at once', async () => {

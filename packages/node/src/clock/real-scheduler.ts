@@ -7,12 +7,18 @@ import type { Scheduler } from '@dreammesh/protocols'
 const MAX_TIMEOUT_MS = 2_147_483_647
 
 /**
+ * A timer this late, in ms, may have been held up by a stall, and yields to pending I/O before it runs; one
+ * on time does not.
+ */
+export const STALL_MS = 5
+
+/**
  * The core `Scheduler` on the real clock: monotonic time from `performance.now()` and one-shot timers from
  * `setTimeout`.
  *
  * - Timers are unref'd: a protocol timer alone never keeps the process alive. The node's listeners do that.
- * - A due timer yields once to pending I/O (setImmediate) before it runs, so what arrived during a stall is
- *   seen before a timeout that the stall made due.
+ * - A timer that fires late (a stall: GC, a starved CPU) yields once to pending I/O (setImmediate) before it
+ *   runs, so what arrived during the stall is seen before a timeout that the stall made due.
  * - A timer never fires before its deadline. Node may run a timeout up to a millisecond early by
  *   `performance.now()`, and then the timer re-arms for the rest, so `nowMs()` inside `fn` is at least `atMs`.
  * - Cancelling really cancels: the timeout is cleared, and `fn` cannot run afterwards even if its timeout
@@ -37,15 +43,24 @@ export class RealScheduler implements Scheduler {
       this.pending.delete(key)
     }
     const arm = (): void => {
-      const delayMs = Math.min(MAX_TIMEOUT_MS, Math.max(0, atMs - this.nowMs()))
+      // Node measures a timeout from its loop's cached clock, which may be a millisecond behind
+      // performance.now(): one more millisecond keeps the timer from firing early and re-arming (a second
+      // wake-up for nothing).
+      const delayMs = Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.ceil(atMs - this.nowMs()) + 1))
       timer = setTimeout(() => {
         if (!this.pending.has(key)) return
-        if (this.nowMs() < atMs) { arm(); return }
+        const lateMs = this.nowMs() - atMs
+        if (lateMs < 0) { arm(); return }
         timer = undefined
+        if (lateMs <= STALL_MS) {
+          cancel()
+          fn()
+          return
+        }
         // Node runs due timers BEFORE it reads the sockets that became readable meanwhile. After a stall (GC,
         // a starved CPU), a probe's timeout would then fire while its ack sits unread in the kernel: a false
         // suspicion made by our own slowness. One hop through setImmediate lets the poll phase deliver what
-        // has arrived first; on an idle node it costs microseconds.
+        // has arrived first. A timer on time skips the hop, which is one more turn of the loop.
         immediate = setImmediate(() => {
           immediate = undefined
           if (!this.pending.has(key)) return

@@ -12,6 +12,9 @@ export interface Scheduler {
   at (atMs: number, fn: () => void): () => void
 }
 
+/** How much earlier than needed an armed wake may stay armed, in ms (see MachineDriver.arm). */
+export const EARLY_WAKE_SLACK_MS = 20
+
 export interface DriverOptions<Command, Event> {
   /** Receives every event the machine emits. */
   onEvent?: (event: Event) => void
@@ -77,9 +80,10 @@ export class MachineDriver<Command, Event> {
   }
 
   private arm (atMs: number | undefined): void {
-    // A timer already armed for no later than asked stays: waking early costs one empty step, while
-    // cancelling and re-arming on every step costs a timer each time.
-    if (atMs === this.wakeAtMs || (atMs !== undefined && this.wakeAtMs !== undefined && this.wakeAtMs <= atMs)) return
+    // A timer already armed a little early stays: re-arming on every step costs a timer each time. One armed
+    // much too early is moved, though: every probe's ack cancels its timeout, and on a real host a wake-up for
+    // nothing (twice a second per probe) costs more than moving the timer.
+    if (atMs === this.wakeAtMs || (atMs !== undefined && this.wakeAtMs !== undefined && this.wakeAtMs <= atMs && atMs - this.wakeAtMs <= EARLY_WAKE_SLACK_MS)) return
     this.cancelWake?.()
     this.cancelWake = undefined
     this.wakeAtMs = atMs
