@@ -4,7 +4,7 @@
  * machine-loss detection, idle CPU, RSS and bytes per second, prints one table and exits 1 when a target is
  * missed (2 when it could not run).
  *
- *   node bench/mesh.ts [--nodes 6,20] [--quick] [--only serf|dreammesh] [--idle-seconds S]
+ *   node bench/mesh.ts [--nodes 6,20] [--quick] [--only serf|dreammesh] [--idle-seconds S] [--warmup-seconds S]
  *
  * Needs root, iproute2 and nftables (the namespaces), and serf for the serf side.
  */
@@ -34,7 +34,7 @@ async function main (): Promise<number> {
     if (reason !== undefined) { console.error(`bench:mesh: ${s}: ${reason}`); return 2 }
   }
 
-  console.log(`bench:mesh: N=${args.nodes.join(',')}, idle window ${args.bounds.idleWindowMs / 1000} s, sides ${sides.join(' and ')}`)
+  console.log(`bench:mesh: N=${args.nodes.join(',')}, idle window ${args.bounds.idleWindowMs / 1000} s after a ${args.bounds.warmupMs / 1000} s warm-up, sides ${sides.join(' and ')}`)
   const rows: Row[] = []
   const notes: string[] = []
   for (const n of args.nodes) {

@@ -1,7 +1,8 @@
 /**
  * The five figures of the issue, measured on one running cluster, in this order: join convergence, idle
  * cost (CPU, RSS, bytes), crash detection, machine-loss detection. The idle window comes before the faults so
- * it measures a healthy cluster, and no polling runs during it (polls cost the agents CPU too).
+ * it measures a healthy cluster, after a warm-up so that it measures a settled one, and no polling runs
+ * during it (polls cost the agents CPU too).
  */
 import type { Lan } from '../../test/netns/index.ts'
 import type { AgentDriver, AgentHandle } from './driver.ts'
@@ -16,6 +17,12 @@ export interface Bounds {
   detectLimitMs: number
   /** The idle window for CPU and traffic, in ms (60 s by default, shorter in --quick). */
   idleWindowMs: number
+  /**
+   * How long after the join the idle window starts, in ms. Start-up is not idle: for a while after it joins,
+   * a node compiles its hot code and publishes its first resource records, and its CPU average still
+   * remembers the start. Both sides get the same wait.
+   */
+  warmupMs: number
   /** A pause between faults, so the second does not start while the first is still being gossiped, in ms. */
   settleMs: number
 }
@@ -53,7 +60,7 @@ export async function measureFigures (driver: AgentDriver, lan: Lan, agents: Age
   const joinMs = joined.lastMs === undefined ? undefined : Math.max(0, joined.lastMs - readyAtMs)
   if (joinMs === undefined) notes.push(`join: never converged at ${joined.missing.join(', ')}`)
 
-  await sleep(bounds.settleMs)
+  await sleep(Math.max(bounds.settleMs, bounds.warmupMs))
   const cpu0 = agents.map((a) => cpuSeconds(a.pid))
   const bytes0 = agents.map((a) => lan.bytes(a.index).tx)
   const t0 = performance.now()

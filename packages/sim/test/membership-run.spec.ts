@@ -85,6 +85,24 @@ describe('runMembership', () => {
     assert.equal(r.converged, true)
   })
 
+  it('a lost machine closes no connection, so it is found by probes alone: later than a killed process', () => {
+    const median = (machineLoss: boolean): number => {
+      const all: number[] = []
+      for (let seed = 1; seed <= 8; seed++) {
+        const r = run({ nodes: 6, seed, preset: 'home', transport: 'streams', crash: 1, machineLoss })
+        assert.deepEqual(r.violations, [])
+        all.push(...r.samples.detectionAllMs)
+      }
+      all.sort((a, b) => a - b)
+      return all[Math.floor(all.length / 2)]
+    }
+    const killed = median(false)
+    const lost = median(true)
+    // A killed process: every peer gets the RST and probes it at once. A lost machine waits for its turn.
+    assert.ok(lost > killed + 100, `machine loss ${lost} ms, process crash ${killed} ms`)
+    assert.match(run({ nodes: 6, crash: 1, machineLoss: true }).replay, /--machine-loss/)
+  })
+
   it('passes the harsh conditions with the unbroken protocol (the control for the broken variants)', () => {
     const r = run(HARSH)
     assert.ok(r.faults.pauses > 0)

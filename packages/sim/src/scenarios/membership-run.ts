@@ -23,6 +23,11 @@ export interface MembershipRunOptions {
   transport: TransportModel
   /** Members crashed (kill -9) at random times in the safety phase. */
   crash: number
+  /**
+   * The crashes are lost machines, not killed processes: no connection closes, so no peer gets the
+   * connection-closed hint and only SWIM's probes find them (a killed process's kernel still sends RST).
+   */
+  machineLoss?: boolean
   /** Members that pause, each once every `pauseEverySeconds`, for `pauseMs`; the share of members that do. */
   pauseEverySeconds: number
   pauseMs: number
@@ -121,6 +126,7 @@ export function replayCommand (o: Omit<MembershipRunOptions, 'onProgress'>): str
     `--nodes ${o.nodes}`, `--seed ${o.seed}`, `--preset ${o.preset}`, `--loss ${o.loss}`, `--delay-ms ${o.delayMs}`,
     `--transport ${o.transport}`, `--crash ${o.crash}`, `--duration ${o.durationSeconds}s`, `--liveness ${o.livenessSeconds}s`
   ]
+  if (o.machineLoss === true) flags.push('--machine-loss')
   if (o.tailShare > 0) flags.push(`--tail-share ${o.tailShare}`, `--tail-ms ${o.tailMs}`)
   if (o.pauseEverySeconds > 0) flags.push(`--pause-every-s ${o.pauseEverySeconds}`, `--pause-ms ${o.pauseMs}`, `--pause-share ${o.pauseShare}`)
   if (o.partition !== 'none') flags.push(`--partition ${o.partition}`)
@@ -283,7 +289,7 @@ function scheduleFaults (
   for (const v of victims) {
     cluster.queue.at(fromMs + rng.float() * span * 0.8, () => {
       if (!cluster.isRunning(v)) return
-      cluster.crash(v)
+      cluster.crash(v, o.machineLoss === true)
       checker.recordCrash(v)
       faults.crashes++
     })
