@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { publishReason, resourcePolicy, shouldPublish, type PublishReason, type ResourceRecord } from '../src/index.js'
+import { publishReason, resourcePolicy, shouldPublish, silenceMs, type PublishReason, type ResourceRecord } from '../src/index.js'
 
 const GIB = 1024 ** 3
 const policy = resourcePolicy()
@@ -38,8 +38,9 @@ describe('resource dissemination policy', () => {
     ['cpu became unknown', { cpuPercent: undefined }, 'cpu'],
     ['memory moved 5 % of total', { memUsedBytes: 4 * GIB + 0.05 * 16 * GIB }, 'memory'],
     ['memory moved 4 % of total', { memUsedBytes: 4 * GIB + 0.04 * 16 * GIB }, undefined],
-    ['load moved two cores of four', { load1: 3 }, 'load'],
-    ['load moved one core of four', { load1: 2 }, undefined],
+    ['load5 moved two cores of four', { load5: 3 }, 'load'],
+    ['load5 moved one core of four', { load5: 2 }, undefined],
+    ['load1 alone swung two cores of four', { load1: 3 }, undefined],
     ['disk drifted within a level', { diskFreeBytes: 30 * GIB }, undefined],
     ['disk crossed below 20 GiB', { diskFreeBytes: 19 * GIB }, 'disk'],
     ['disk became unreadable', { diskFreeBytes: undefined }, 'disk'],
@@ -67,6 +68,16 @@ describe('resource dissemination policy', () => {
     assert.equal(publishReason(last, sentMs, record(), sentMs + policy.maxSilenceMs, policy), 'silence')
   })
 
+  it('stretches the silence limit with the cluster: 60 s up to 10 members, 6 s a member beyond', () => {
+    assert.equal(silenceMs(policy, 1), 60_000)
+    assert.equal(silenceMs(policy, 10), 60_000)
+    assert.equal(silenceMs(policy, 20), 120_000)
+    assert.equal(publishReason(last, sentMs, record(), sentMs + 60_000, policy, 20), undefined)
+    assert.equal(publishReason(last, sentMs, record(), sentMs + 120_000, policy, 20), 'silence')
+    // News is news whatever the size.
+    assert.equal(publishReason(last, sentMs, record({ cpuPercent: 90 }), nowMs, policy, 20), 'cpu')
+  })
+
   it('holds back even big news for minIntervalMs, so a flapping value cannot flood the cluster', () => {
     const busy = record({ cpuPercent: 95, power: { source: 'battery', batteryPercent: 10 } })
     assert.equal(publishReason(last, sentMs, busy, sentMs + policy.minIntervalMs - 1, policy), undefined)
@@ -74,14 +85,15 @@ describe('resource dissemination policy', () => {
   })
 
   it('scales the load threshold with the core count', () => {
-    const big = record({ cpuCount: 64, load1: 10 })
-    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load1: 41 }), nowMs, policy), undefined)
-    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load1: 42 }), nowMs, policy), 'load')
+    const big = record({ cpuCount: 64, load5: 10 })
+    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load5: 41 }), nowMs, policy), undefined)
+    assert.equal(publishReason(big, sentMs, record({ cpuCount: 64, load5: 42 }), nowMs, policy), 'load')
   })
 
   it('the preset names its fields', () => {
     assert.deepEqual(Object.keys(policy).sort(), [
-      'cpuDeltaPercent', 'cpuSmoothingMs', 'diskFreeLevelsBytes', 'loadDeltaPerCore', 'maxSilenceMs', 'memDeltaPercent', 'minIntervalMs', 'netDeltaBytesPerSec'
+      'cpuDeltaPercent', 'cpuSmoothingMs', 'diskFreeLevelsBytes', 'loadDeltaPerCore', 'maxSilenceMs', 'memDeltaPercent', 'minIntervalMs', 'netDeltaBytesPerSec',
+      'silencePerMemberMs'
     ])
     assert.equal(policy.maxSilenceMs, 60_000)
   })

@@ -373,6 +373,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
           updateState: state => { if (this.phase === 'started') this.driver?.command({ type: 'update-meta', meta: { state } }) },
           onDrop: reason => { this.metrics.drop('gossip', reason) },
           onChanged: origin => { this.resourcesChanged(origin) },
+          clusterSize: () => 1 + (this.membership?.liveIds().length ?? 0),
           ...(this.options.sampleIntervalMs === undefined ? {} : { sampleIntervalMs: this.options.sampleIntervalMs })
         })
         await this.resourceChannel.start()

@@ -28,6 +28,8 @@ export interface ResourceChannelInit {
   updateState: (state: Uint8Array) => void
   onDrop: (reason: GossipDropReason) => void
   onChanged: (origin: NodeId) => void
+  /** Members of the cluster, this one included (the quiet refresh is rarer in a bigger cluster). */
+  clusterSize?: () => number
   sampleIntervalMs?: number
 }
 
@@ -57,7 +59,10 @@ export class ResourceChannel {
       tags: init.userTags,
       ...(init.sampleIntervalMs === undefined ? {} : { sampleIntervalMs: init.sampleIntervalMs })
     })
-    this.publisher = new ResourcePublisher({ publish: (state, _record, reason) => { this.publish(state, reason) } })
+    this.publisher = new ResourcePublisher({
+      publish: (state, _record, reason) => { this.publish(state, reason) },
+      ...(init.clusterSize === undefined ? {} : { clusterSize: init.clusterSize })
+    })
   }
 
   async start (): Promise<void> {

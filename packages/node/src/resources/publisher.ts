@@ -10,6 +10,8 @@ export interface ResourcePublisherInit {
   policy?: ResourcePolicy
   /** The same monotonic clock as the sampler's. @default performance.now */
   nowMs?: () => number
+  /** Members of the cluster, this one included: the silence limit grows with it. @default () => 1 */
+  clusterSize?: () => number
 }
 
 /**
@@ -45,7 +47,7 @@ export class ResourcePublisher {
     this.counts.offered++
     const nowMs = this.nowMs()
     const record = this.smoothed(sample, nowMs)
-    const reason = publishReason(this.lastSent, this.lastSentMs, record, nowMs, this.policy)
+    const reason = publishReason(this.lastSent, this.lastSentMs, record, nowMs, this.policy, this.init.clusterSize?.() ?? 1)
     if (reason === undefined) return undefined
     this.lastSent = record
     this.lastSentMs = nowMs

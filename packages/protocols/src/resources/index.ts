@@ -15,4 +15,4 @@ export {
   type ResourceDropReason,
   type ResourceRecord
 } from './record.js'
-export { publishReason, resourcePolicy, sameCapabilities, shouldPublish, type PublishReason, type ResourcePolicy } from './threshold.js'
+export { publishReason, resourcePolicy, sameCapabilities, shouldPublish, silenceMs, type PublishReason, type ResourcePolicy } from './threshold.js'

@@ -19,8 +19,9 @@ export interface ResourcePolicy {
   /** Memory used moved by this many percent of total memory. */
   memDeltaPercent: number
   /**
-   * The 1-minute load moved by this much per core: 0.5 on a 4-core machine is two whole cores. The kernel's
-   * average of a machine whose processes wake briefly and often swings by a few tenths while it is idle.
+   * The 5-minute load moved by this much per core: 0.5 on a 4-core machine is two whole cores. The 1-minute
+   * average of a machine whose processes wake briefly and often swings by a few tenths while it is idle,
+   * and by a whole core on a host that runs twenty agents; placement wants sustained load.
    */
   loadDeltaPerCore: number
   /** Receive or send throughput moved by this many bytes per second. */
@@ -30,8 +31,14 @@ export interface ResourcePolicy {
    * cares whether a disk is nearly full, not about its last megabyte.
    */
   diskFreeLevelsBytes: number[]
-  /** Publish at least this often, in ms, even when nothing moved (T in the issue). */
+  /** Publish at least this often, in ms, even when nothing moved (T in the issue), in a small cluster. */
   maxSilenceMs: number
+  /**
+   * T grows with the cluster: at least this many ms per member, so that the whole cluster sends a quiet
+   * refresh every few seconds, not N of them a minute. Every record reaches every member, so N members
+   * each refreshing every T cost each member N/T receptions a second: 60 s up to 10 members, 120 s at 20.
+   */
+  silencePerMemberMs: number
   /**
    * Publish at most this often, in ms, whatever moved: a flapping measurement must not become a gossip
    * storm. A first record is never held back.
@@ -47,7 +54,7 @@ const GIB = 1024 ** 3
  * cluster's traffic: at 2 s / 10 s, resource news kept gossip running all the time (measured in
  * bench:mesh), for numbers placement must not chase anyway (it uses requested resources). Twenty idle
  * agents on one host still published every 15 s on 1-second CPU spikes and load1 swings of 0.25 a core,
- * which doubled their traffic: hence the CPU average and half a core of load.
+ * which doubled their traffic: hence the CPU average, and half a core of the 5-minute load.
  */
 export function resourcePolicy (): ResourcePolicy {
   return {
@@ -58,6 +65,7 @@ export function resourcePolicy (): ResourcePolicy {
     netDeltaBytesPerSec: 12_500_000, // 100 Mbit/s: a transfer starting or stopping, not its jitter
     diskFreeLevelsBytes: [1 * GIB, 5 * GIB, 20 * GIB, 100 * GIB],
     maxSilenceMs: 60_000,
+    silencePerMemberMs: 6_000,
     minIntervalMs: 15_000
   }
 }
@@ -100,20 +108,27 @@ export function sameCapabilities (a: CapabilitySummary, b: CapabilitySummary): b
   return a.inputDevices === b.inputDevices && sameList(a.displays, b.displays) && sameList(a.gpus, b.gpus)
 }
 
+/** T for a cluster of `clusterSize` members (this one included): see `silencePerMemberMs`. */
+export function silenceMs (policy: ResourcePolicy, clusterSize: number): number {
+  return Math.max(policy.maxSilenceMs, policy.silencePerMemberMs * Math.max(1, clusterSize))
+}
+
 /**
  * Why `next` should be published now, or undefined to stay quiet. `last` is the last record sent (undefined
- * before the first) and `lastSentMs` when it was sent, on the same clock as `nowMs`.
+ * before the first) and `lastSentMs` when it was sent, on the same clock as `nowMs`. `clusterSize` (this
+ * member included) stretches the silence limit (see `silencePerMemberMs`).
  */
 export function publishReason (
   last: ResourceRecord | undefined,
   lastSentMs: number,
   next: ResourceRecord,
   nowMs: number,
-  policy: ResourcePolicy
+  policy: ResourcePolicy,
+  clusterSize = 1
 ): PublishReason | undefined {
   if (last === undefined) return 'first'
   const sinceMs = nowMs - lastSentMs
-  if (sinceMs >= policy.maxSilenceMs) return 'silence'
+  if (sinceMs >= silenceMs(policy, clusterSize)) return 'silence'
   if (sinceMs < policy.minIntervalMs) return undefined
   // Power and capabilities first: they change what the cluster may ask of this member.
   if (last.power.source !== next.power.source) return 'power'
@@ -121,7 +136,7 @@ export function publishReason (
   if (moved(last.cpuPercent, next.cpuPercent, policy.cpuDeltaPercent)) return 'cpu'
   if (moved(memPercent(last), memPercent(next), policy.memDeltaPercent)) return 'memory'
   const cores = Math.max(1, next.cpuCount)
-  if (moved(last.load1, next.load1, policy.loadDeltaPerCore * cores)) return 'load'
+  if (moved(last.load5, next.load5, policy.loadDeltaPerCore * cores)) return 'load'
   if (diskBand(last.diskFreeBytes, policy.diskFreeLevelsBytes) !== diskBand(next.diskFreeBytes, policy.diskFreeLevelsBytes)) return 'disk'
   if (moved(last.netRxBytesPerSec, next.netRxBytesPerSec, policy.netDeltaBytesPerSec)) return 'network'
   if (moved(last.netTxBytesPerSec, next.netTxBytesPerSec, policy.netDeltaBytesPerSec)) return 'network'
