@@ -91,8 +91,14 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
         D: 4,
         Dlo: 3,
         Dhi: 6,
-        Dlazy: 3,
         Dout: 2,
+        // Gossip (IHAVE) only repairs what the mesh lost, and each IHAVE is one more message through the
+        // stack. By default it went to a quarter of all non-mesh peers, about gossip of the last 3 s: at
+        // N=20 two IHAVEs out and two in every second of an idle cluster (ADR 0018). Two peers, about the last
+        // heartbeat's messages, still repair a loss within a heartbeat or two.
+        Dlazy: 2,
+        gossipFactor: 0,
+        mcacheGossip: 1,
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
