@@ -11,11 +11,15 @@ const QUICK_IDLE_WINDOW_MS = 10_000
 /** The wait between the join and the idle window, and the quick mode's. */
 const WARMUP_MS = 30_000
 const QUICK_WARMUP_MS = 5_000
+/** Machine losses timed per side and N (their median is the figure), and the quick mode's. */
+const LOSS_RUNS = 5
+const QUICK_LOSS_RUNS = 1
 
 export const USAGE = `node bench/mesh.ts [--nodes 6,20] [--quick] [--only serf|dreammesh] [--idle-seconds S] [--warmup-seconds S]
 
   --nodes            cluster sizes to run (default 6,20)
-  --quick            a 10 s idle window after a 5 s warm-up, instead of 60 s after 30 s
+  --quick            a 10 s idle window after a 5 s warm-up, and one machine loss instead of the
+                     median of five
   --only             run one side; relative targets are then not judged
   --idle-seconds     the idle window for CPU and traffic, overriding --quick
   --warmup-seconds   the wait between the join and the idle window, overriding --quick`
@@ -49,6 +53,7 @@ export function parseArgs (argv: readonly string[]): MeshArgs {
       detectLimitMs: 60_000,
       idleWindowMs: idleSeconds !== undefined ? Number(idleSeconds) * 1000 : quick ? QUICK_IDLE_WINDOW_MS : IDLE_WINDOW_MS,
       warmupMs: warmupSeconds !== undefined ? Number(warmupSeconds) * 1000 : quick ? QUICK_WARMUP_MS : WARMUP_MS,
+      lossRuns: quick ? QUICK_LOSS_RUNS : LOSS_RUNS,
       settleMs: 2_000
     }
   }

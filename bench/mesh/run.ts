@@ -17,7 +17,7 @@ export async function runSide (driver: AgentDriver, nodes: number, bounds: Bound
     lan = await createLan({ nodes })
     const started = await startCluster(driver, lan, scratch, bounds)
     agents = started.agents
-    return await measureFigures(driver, lan, agents, started.readyAtMs, bounds)
+    return await measureFigures(driver, lan, agents, started.readyAtMs, bounds, scratch)
   } finally {
     for (const a of agents) driver.stop(a)
     await lan?.destroy()

@@ -39,7 +39,7 @@ export interface CapabilitySummary {
 export interface ResourceRecord {
   /** The sampler's sequence number, growing with every sample (wraps at 2^32). */
   seq: number
-  /** CPU busy over the last interval, 0..100 (of all cores together), to 0.1. */
+  /** CPU busy, 0..100 (of all cores together), to 0.1; the real node publishes a moving average over ~15 s. */
   cpuPercent?: number
   cpuCount: number
   /** Load averages, to 0.01. */
