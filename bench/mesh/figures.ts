@@ -42,10 +42,8 @@ export interface Figures {
   /** Mean bytes sent per agent per second over the idle window. */
   bytesPerSec: number
   crashMs: number | undefined
-  /** The median of `lossRuns` machine losses. */
+  /** The median of `lossRuns` machine losses (each sample is listed in `notes`). */
   machineLossMs: number | undefined
-  /** Every machine-loss sample, in ms, in the order taken. */
-  machineLossSamplesMs: number[]
   notes: string[]
 }
 
@@ -121,7 +119,6 @@ export async function measureFigures (driver: AgentDriver, lan: Lan, agents: Age
     bytesPerSec: mean(sent) / seconds,
     crashMs: crash.lastMs === undefined ? undefined : crash.lastMs - crashedAt,
     machineLossMs: lossSamples.length === bounds.lossRuns ? median(lossSamples) : undefined,
-    machineLossSamplesMs: lossSamples,
     notes
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { memory } from '@libp2p/memory'
 import { localTestConfig } from '@dreammesh/protocols'
 import { createDreamNode, generateClusterCode, type DreamNode } from '../src/index.js'
+import { metricValue } from './support/metrics.js'
 
 /**
  * Issue 4, section 5, "in one process": 10 real nodes (libp2p 3, noise, yamux, identify, ping) over
@@ -87,6 +88,8 @@ describe('in-process mesh: 10 real nodes over @libp2p/memory', function () {
     await waitUntil('every node holds a connection to every other', () => nodes.every(n => connectedPeers(n) === NODES - 1))
     for (const n of nodes) {
       assert.deepEqual(n.members().map(m => m.meta.name).sort(), nodes.filter(o => o !== n).map(o => o.self().meta.name).sort())
+      // Each node published its first resource record, and /metrics says why it published it.
+      assert.equal(await metricValue(n.registry, 'dreammesh_resource_records', { what: 'published_first' }), 1)
     }
 
     // Kill the last node: connections reset, timers stopped, no leave.

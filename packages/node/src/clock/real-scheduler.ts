@@ -42,6 +42,12 @@ export class RealScheduler implements Scheduler {
       immediate = undefined
       this.pending.delete(key)
     }
+    /** Runs `fn` once, unless cancelled meanwhile. */
+    const run = (): void => {
+      if (!this.pending.has(key)) return
+      cancel()
+      fn()
+    }
     const arm = (): void => {
       // Node measures a timeout from its loop's cached clock, which may be a millisecond behind
       // performance.now(): one more millisecond keeps the timer from firing early and re-arming (a second
@@ -52,20 +58,14 @@ export class RealScheduler implements Scheduler {
         const lateMs = this.nowMs() - atMs
         if (lateMs < 0) { arm(); return }
         timer = undefined
-        if (lateMs <= STALL_MS) {
-          cancel()
-          fn()
-          return
-        }
+        if (lateMs <= STALL_MS) { run(); return }
         // Node runs due timers BEFORE it reads the sockets that became readable meanwhile. After a stall (GC,
         // a starved CPU), a probe's timeout would then fire while its ack sits unread in the kernel: a false
         // suspicion made by our own slowness. One hop through setImmediate lets the poll phase deliver what
         // has arrived first. A timer on time skips the hop, which is one more turn of the loop.
         immediate = setImmediate(() => {
           immediate = undefined
-          if (!this.pending.has(key)) return
-          cancel()
-          fn()
+          run()
         })
         // Not unref'd: libuv's poll phase blocks unless a ref'd immediate is pending, which would hold
         // this one until the next unrelated event.

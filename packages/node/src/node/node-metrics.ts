@@ -5,7 +5,7 @@ import type { MemberView } from '@dreammesh/protocols'
 export interface NodeMetricsSource {
   members: () => MemberView[]
   membershipCounters: () => Record<string, number>
-  resourceStats: () => { published: number, offered: number, sampleErrors: number, publishedBy?: ReadonlyMap<string, number> } | undefined
+  resourceStats: () => { published: number, offered: number, sampleErrors: number, publishedBy: ReadonlyMap<string, number> } | undefined
 }
 
 /**
@@ -58,7 +58,7 @@ export class NodeMetrics {
         this.set({ what: 'offered' }, stats.offered)
         this.set({ what: 'published' }, stats.published)
         this.set({ what: 'sample_errors' }, stats.sampleErrors)
-        for (const [reason, n] of stats.publishedBy ?? []) this.set({ what: `published_${reason}` }, n)
+        for (const [reason, n] of stats.publishedBy) this.set({ what: `published_${reason}` }, n)
       }
     })
   }

@@ -149,7 +149,8 @@ export function shouldPublish (
   lastSentMs: number,
   next: ResourceRecord,
   nowMs: number,
-  policy: ResourcePolicy
+  policy: ResourcePolicy,
+  clusterSize = 1
 ): boolean {
-  return publishReason(last, lastSentMs, next, nowMs, policy) !== undefined
+  return publishReason(last, lastSentMs, next, nowMs, policy, clusterSize) !== undefined
 }
