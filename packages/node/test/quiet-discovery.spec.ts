@@ -78,4 +78,24 @@ describe('QuietDiscovery (mDNS answers that say nothing new are not passed on)',
     await eager2.stop()
     assert.ok(queries >= 2 && queries < 100, `the one that heard nobody asked again (${queries % 100} times); the one that heard a peer never (${Math.floor(queries / 100)})`)
   })
+
+  it('asks regularly, less often in a bigger cluster, so the LAN hears about one query per interval', async function () {
+    this.timeout(10_000)
+    let lone = 0
+    let big = 0
+    let size = 1
+    // A random() of 0.5 puts every delay at exactly intervalMs × the cluster size.
+    const loneNode = new QuietDiscovery(new Announcer(), () => now, () => { lone++ }, { intervalMs: 40, clusterSize: () => 1 }, () => 0.5)
+    const member = new QuietDiscovery(new Announcer(), () => now, () => { big++ }, { intervalMs: 40, clusterSize: () => size }, () => 0.5)
+    await loneNode.start()
+    await member.start()
+    size = 1_000 // the member's first regular query was timed at size 1; from then on it waits 40 s
+    for (let i = 0; i < 100 && loneNode.regularQueryCount < 5; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    await loneNode.stop()
+    await member.stop()
+    assert.ok(loneNode.regularQueryCount >= 5, `the lone node kept asking (${loneNode.regularQueryCount})`)
+    assert.equal(member.regularQueryCount, 1, 'the member of a big cluster asked once, then waited N times longer')
+    assert.equal(lone, loneNode.regularQueryCount)
+    assert.equal(big, 1)
+  })
 })

@@ -89,6 +89,44 @@ describe('BroadcastQueue', () => {
     assert.equal(q.size, 0)
   })
 
+  describe('quiet news (MembershipConfig.quietMetaNews)', () => {
+    it('counts only loud news in `loud`, and both kinds in `size` and in what `take` returns', () => {
+      const q = new BroadcastQueue(100)
+      q.enqueue('a', 'v1', news(1), true)
+      assert.equal(q.size, 1)
+      assert.equal(q.loud, 0, 'quiet news alone is no reason to send a packet')
+      q.enqueue('b', 'v1', news(2))
+      assert.equal(q.loud, 1)
+      assert.deepEqual(tags(q.take(PLENTY, 1)).sort(), [1, 2], 'quiet news rides on whatever packet goes out')
+      assert.equal(q.size, 0)
+      assert.equal(q.loud, 0, 'retiring loud news at its limit counts it out')
+    })
+
+    it('keeps news loud when quiet news replaces it unsent (it carries what the loud news said)', () => {
+      const q = new BroadcastQueue(100)
+      q.enqueue('a', 'join', news(1))
+      q.enqueue('a', 'meta', news(2), true)
+      assert.equal(q.loud, 1)
+      q.take(PLENTY, 1)
+      q.enqueue('a', 'meta2', news(3), true)
+      assert.equal(q.loud, 0, 'once the loud news is retired, new quiet news about the member is quiet')
+      q.enqueue('a', 'suspect', news(4))
+      assert.equal(q.loud, 1, 'loud news replacing quiet news is loud')
+    })
+
+    it('counts out loud news it drops for room, and loud news retired by echoes', () => {
+      const q = new BroadcastQueue(2, 0)
+      q.enqueue('a', 'v', news(1))
+      q.enqueue('b', 'v', news(2))
+      q.take(ONE, 5)
+      q.enqueue('c', 'v', news(3))
+      assert.equal(q.size, 2)
+      assert.equal(q.loud, 2, 'the most-sent news was dropped and counted out')
+      q.heard('c', 'v', 1)
+      assert.equal(q.loud, 1)
+    })
+  })
+
   it('never returns the replaced bytes', () => {
     const q = new BroadcastQueue(100)
     put(q, 'a', news(1))

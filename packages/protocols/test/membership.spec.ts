@@ -325,6 +325,26 @@ describe('Membership (driven by a virtual-time loop)', function () {
       }
     })
 
+    it('with quietMetaNews, metadata news rides on probes and acks only, and still reaches everyone', () => {
+      const quiet = { ...localTestConfig(), quietMetaNews: true }
+      const loop = new Loop()
+      IDS.forEach((id, i) => loop.add(id, 700 + i, quiet))
+      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+      loop.runFor(5_000)
+      assertConverged(loop)
+      const before = loop.sent.length
+      loop.command('b', { type: 'update-meta', meta: { state: Uint8Array.of(7) } })
+      loop.runFor(3_000)
+      const gossip = loop.sent.slice(before).filter((s) => s.channel === 'packet' && decodeSent(s, quiet).kind === PacketKind.GOSSIP)
+      assert.equal(gossip.length, 0, 'no packet was sent for the news alone')
+      for (const id of ['a', 'c', 'd', 'e']) assert.deepEqual(loop.get(id).member('b')?.meta.state, Uint8Array.of(7), `${id} has b's new state`)
+      // Loud news is unchanged: a leave is gossiped on packets of its own.
+      const beforeLeave = loop.sent.length
+      loop.command('e', { type: 'leave' })
+      loop.runFor(1_000)
+      assert.ok(loop.sent.slice(beforeLeave).some((s) => s.channel === 'packet' && decodeSent(s, quiet).kind === PacketKind.GOSSIP), 'the leave was gossiped')
+    })
+
     it('update-meta over its bounds is rejected with a \'rejected\' event and changes nothing', () => {
       const c = localTestConfig()
       const loop = cluster(6, 2_000)

@@ -36,14 +36,22 @@ export interface HostInit {
   registry: Registry
   /** Revoked peers, refused at every connection whatever secret they hold (see deny-gate.ts). */
   deny?: DenyList
+  /** Members of the cluster, this one included: mDNS asks the LAN less often in a bigger cluster. @default 1 */
+  clusterSize?: () => number
 }
 
 /**
- * How often mDNS asks the LAN who is there, in ms. A node asks once as it starts and every member answers, so
- * the repeat only covers lost packets; membership spreads everyone else once one member is found. Every
- * query is answered by all N members to all N members, so a short interval costs N² packets per round.
+ * How often a lone node's mDNS asks the LAN who is there, in ms; a member of a cluster of N asks every N times
+ * this (QuietDiscovery times it), so the LAN hears about one query this often whatever N is. A node asks once
+ * as it starts (and again soon while nobody answers) and every member answers, so the repeat only covers lost
+ * packets; membership spreads everyone else once one member is found.
  */
 export const MDNS_QUERY_INTERVAL_MS = 30_000
+/**
+ * The interval @libp2p/mdns itself is given: it queries at its start, then on this fixed interval, which
+ * cannot follow the cluster's size, so it is a day and QuietDiscovery asks on its own schedule instead.
+ */
+const MDNS_OWN_INTERVAL_MS = 24 * 3600_000
 /** Connections a node keeps at most; a home cluster is tens of nodes, a test mesh a few hundred. */
 export const MAX_CONNECTIONS = 512
 /**
@@ -70,7 +78,10 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
     ...(protector === undefined ? {} : { connectionProtector: protector }),
     connectionEncrypters: [noise()],
     ...(init.deny === undefined ? {} : { connectionGater: denyGate(init.deny) }),
-    streamMuxers: [yamux()],
+    // No keep-alive pings: js-yamux pings every connection every 30 s and does nothing when one fails (it only
+    // measures RTT). At N=20 that was 1.3 frames a second each way per node, each a wake-up and an encrypted
+    // write, to learn what membership's probes already know.
+    streamMuxers: [yamux({ enableKeepAlive: false })],
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_S
@@ -78,7 +89,13 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
     // Off: it pings every connection on a new stream at the same moment, a burst that at N=20 on two cores
     // timed out membership probes. Membership's probes measure RTT instead, and judge liveness (ADR 0008).
     connectionMonitor: { enabled: false },
-    peerDiscovery: init.mdns ? [quietDiscovery(mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_QUERY_INTERVAL_MS }), mdnsServiceTag(init.admission))] : [],
+    peerDiscovery: init.mdns
+      ? [quietDiscovery(
+          mdns({ serviceTag: mdnsServiceTag(init.admission), interval: MDNS_OWN_INTERVAL_MS }),
+          mdnsServiceTag(init.admission),
+          { intervalMs: MDNS_QUERY_INTERVAL_MS, clusterSize: init.clusterSize ?? (() => 1) }
+        )]
+      : [],
     metrics: prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true }),
     services: {
       identify: identify(),

@@ -323,7 +323,8 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         admission: this.admission,
         mdns: this.options.mdns ?? true,
         registry: this.registry,
-        deny: clusterState.denyList(at => { this.metrics.drop('gate', `revoked-${at}`) })
+        deny: clusterState.denyList(at => { this.metrics.drop('gate', `revoked-${at}`) }),
+        clusterSize: () => 1 + (this.membership?.liveIds().length ?? 0)
       })
       await clusterState.start(host)
       this.transport = await createLibp2pTransport(host, {

@@ -7,6 +7,8 @@ interface Broadcast {
   version: string
   bytes: Uint8Array
   transmits: number
+  /** Rides only on packets sent anyway; never a reason to send one (see MembershipConfig.quietMetaNews). */
+  quiet: boolean
 }
 
 /** The smallest update worth looking for (a SUSPECT with short ids is about this size). */
@@ -30,6 +32,7 @@ export class BroadcastQueue {
   /** levels[t] holds the news sent t times, in arrival order. */
   private readonly levels: Array<Map<NodeId, Broadcast>> = []
   private readonly byMember = new Map<NodeId, Broadcast>()
+  private loudCount = 0
 
   /**
    * @param maxQueued the most news kept
@@ -39,12 +42,19 @@ export class BroadcastQueue {
 
   get size (): number { return this.byMember.size }
 
-  /** Queues news about `about`; `version` identifies its content (kind, incarnation, meta version). */
-  enqueue (about: NodeId, version: string, bytes: Uint8Array): void {
+  /** Queued news that is worth a packet of its own: the gossip tick runs while this is above zero. */
+  get loud (): number { return this.loudCount }
+
+  /**
+   * Queues news about `about`; `version` identifies its content (kind, incarnation, meta version). Quiet news
+   * that replaces loud news about the same member stays loud: it carries what the loud news said.
+   */
+  enqueue (about: NodeId, version: string, bytes: Uint8Array, quiet = false): void {
     const old = this.byMember.get(about)
-    if (old !== undefined) this.levels[old.transmits].delete(about)
-    const b: Broadcast = { about, version, bytes, transmits: 0 }
+    if (old !== undefined) this.remove(old)
+    const b: Broadcast = { about, version, bytes, transmits: 0, quiet: quiet && (old === undefined || old.quiet) }
     this.byMember.set(about, b)
+    if (!b.quiet) this.loudCount++
     this.level(0).set(about, b)
     if (this.byMember.size > this.maxQueued) this.dropMostSent()
   }
@@ -79,7 +89,7 @@ export class BroadcastQueue {
     for (const b of taken) {
       this.levels[b.transmits].delete(b.about)
       b.transmits++
-      if (b.transmits >= limit) this.byMember.delete(b.about)
+      if (b.transmits >= limit) this.forget(b)
       else this.level(b.transmits).set(b.about, b)
     }
     return out
@@ -100,8 +110,20 @@ export class BroadcastQueue {
     if (b === undefined || b.version !== version) return
     this.levels[b.transmits].delete(about)
     b.transmits += Math.max(1, Math.floor(limit * HEARD_SHARE))
-    if (b.transmits >= limit) this.byMember.delete(about)
+    if (b.transmits >= limit) this.forget(b)
     else this.level(b.transmits).set(about, b)
+  }
+
+  /** Takes `b` out of its level and out of the queue. */
+  private remove (b: Broadcast): void {
+    this.levels[b.transmits].delete(b.about)
+    this.forget(b)
+  }
+
+  /** Takes `b` out of the queue (the caller has taken it out of its level). */
+  private forget (b: Broadcast): void {
+    this.byMember.delete(b.about)
+    if (!b.quiet) this.loudCount--
   }
 
   private level (t: number): Map<NodeId, Broadcast> {
@@ -118,8 +140,7 @@ export class BroadcastQueue {
       const level = this.levels[t]
       const first = level?.values().next()
       if (first === undefined || first.done === true) continue
-      level.delete(first.value.about)
-      this.byMember.delete(first.value.about)
+      this.remove(first.value)
       return
     }
   }

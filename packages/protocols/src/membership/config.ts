@@ -22,6 +22,14 @@ export interface MembershipConfig {
   gossipIntervalMs: number
   /** How many random members receive each gossip tick's packet. */
   gossipFanout: number
+  /**
+   * Whether news that changes only a member's metadata (the same incarnation, a newer metaVersion: a
+   * resource record, in practice) is quiet: it rides on the probes and acks a member sends anyway and never
+   * arms the gossip tick on its own. Loud news (joins, suspicions, deaths, leaves, refutations) is unchanged.
+   * Quiet news takes about as long to spread (a member sends two to four probes and acks a second) and costs
+   * no packet of its own; anti-entropy still repairs whoever missed it.
+   */
+  quietMetaNews: boolean
   /** λ in the retransmit limit λ·⌈log10(N+1)⌉: how many times each piece of news is sent. */
   retransmitMult: number
   /** Lifeguard's local health ceiling: probe interval and timeout stretch up to this factor. */
@@ -82,6 +90,7 @@ export function lanConfig (): MembershipConfig {
     suspicionMaxTimeoutMult: 6,
     gossipIntervalMs: 50,
     gossipFanout: 3,
+    quietMetaNews: false,
     retransmitMult: 4,
     awarenessMaxMultiplier: 8,
     pushPullIntervalMs: 2_000,
@@ -124,7 +133,8 @@ export function homeConfig (): MembershipConfig {
     probeTimeoutMs: 250,
     gossipIntervalMs: 100,
     suspicionMult: 2,
-    pushPullIntervalMs: 10_000
+    pushPullIntervalMs: 10_000,
+    quietMetaNews: true
   }
 }
 
@@ -176,7 +186,10 @@ export function configProblems (c: MembershipConfig): string[] {
     const v = c[name]
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a positive number, got ${String(v)}`)
   }
-  for (const key of Object.keys(lanConfig()) as Array<keyof MembershipConfig>) positive(key)
+  for (const [key, value] of Object.entries(lanConfig()) as Array<[keyof MembershipConfig, unknown]>) {
+    if (typeof value === 'number') positive(key)
+    else if (typeof c[key] !== typeof value) problems.push(`${key} must be a ${typeof value}, got ${String(c[key])}`)
+  }
   if (c.probeTimeoutMs >= c.probeIntervalMs) problems.push('probeTimeoutMs must be below probeIntervalMs, so indirect probes have time')
   if (c.suspicionMaxTimeoutMult < 1) problems.push('suspicionMaxTimeoutMult must be at least 1')
   if (c.maxPacketBytes < 512) problems.push('maxPacketBytes must be at least 512 to carry one full ALIVE update')

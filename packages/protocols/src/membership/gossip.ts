@@ -19,8 +19,9 @@ const UPDATES_FIELD = 5
 
 /**
  * Infection-style dissemination (SWIM section 4.1): queued news rides on every packet we send, and a gossip
- * tick sends it to `gossipFanout` random members while any is queued. The tick is armed only while there is
- * news, so an idle cluster sends nothing but probes.
+ * tick sends it to `gossipFanout` random members while any loud news is queued. The tick is armed only while
+ * there is loud news, so an idle cluster sends nothing but probes, and quiet news (MembershipConfig.quietMetaNews)
+ * rides on those.
  */
 export class Gossip {
   constructor (private readonly ctx: MembershipContext) {}
@@ -29,14 +30,14 @@ export class Gossip {
   arm (): void {
     const ctx = this.ctx
     // A member with no peers has no one to gossip to; joining arms the tick again.
-    if (ctx.queue.size > 0 && ctx.table.live.length > 0 && !ctx.deadlines.has('gossip')) ctx.deadlines.set('gossip', ctx.nowMs + ctx.config.gossipIntervalMs)
+    if (ctx.queue.loud > 0 && ctx.table.live.length > 0 && !ctx.deadlines.has('gossip')) ctx.deadlines.set('gossip', ctx.nowMs + ctx.config.gossipIntervalMs)
   }
 
   tick (): void {
     const ctx = this.ctx
     const targets = pickRandom(ctx.rng, ctx.table.live, ctx.config.gossipFanout, () => true)
     for (const to of targets) {
-      if (ctx.queue.size === 0) break
+      if (ctx.queue.loud === 0) break
       this.send(to, PacketKind.GOSSIP, 0, '', [])
     }
     this.arm()

@@ -172,7 +172,7 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
         const problem = checkMeta(toWireMeta(meta), this.limits)
         if (problem !== undefined) { ctx.events.push({ type: 'rejected', command: 'update-meta', problems: [problem] }); return }
         ctx.table.change(ctx.self, { meta, metaVersion: ctx.self.metaVersion + 1 })
-        this.news.broadcast(aliveUpdate(ctx.self))
+        this.news.broadcast(aliveUpdate(ctx.self), true)
         return
       }
       default:

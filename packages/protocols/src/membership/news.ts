@@ -54,9 +54,9 @@ export class News {
     }
   }
 
-  /** Queues news made here. */
-  broadcast (u: Update): void {
-    this.enqueue(newsOf(u))
+  /** Queues news made here; `quiet` news rides only on packets sent anyway (MembershipConfig.quietMetaNews). */
+  broadcast (u: Update, quiet = false): void {
+    this.enqueue(newsOf(u), quiet)
   }
 
   /** Gossip brought news we already had: if we are spreading the same news, count it as spread once more. */
@@ -70,12 +70,12 @@ export class News {
    * whoever sent it has it already, and after a join or a heal it would make every member gossip the whole
    * member list at once. The news itself still spreads, from its origin's gossip and from later rounds.
    */
-  private pass (u: WireUpdate, via: Via): void {
-    if (via === 'gossip') this.enqueue(u)
+  private pass (u: WireUpdate, via: Via, quiet = false): void {
+    if (via === 'gossip') this.enqueue(u, quiet)
   }
 
-  private enqueue (u: WireUpdate): void {
-    this.ctx.queue.enqueue(u.node, newsVersion(u), u.raw)
+  private enqueue (u: WireUpdate, quiet = false): void {
+    this.ctx.queue.enqueue(u.node, newsVersion(u), u.raw, quiet && this.ctx.config.quietMetaNews)
     this.onQueued()
   }
 
@@ -168,7 +168,7 @@ export class News {
     }
     ctx.table.change(m, { metaVersion: u.metaVersion, meta })
     ctx.events.push({ type: 'updated', member: ctx.table.view(m) })
-    this.pass(u, via)
+    this.pass(u, via, true)
     return true
   }
 
