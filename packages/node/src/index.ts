@@ -55,7 +55,7 @@
  */
 export { createDreamNode, DreamNode, NodeConfigError, CONFIG_PRESETS, type ConfigPresetName, type DreamNodeOptions, type StopOptions } from './node/dream-node.js'
 export type { DreamNodeEvents, MemberEventDetail } from './node/events.js'
-export { RESOURCES_TOPIC, type GossipDropReason } from './node/resource-channel.js'
+export { RESOURCES_TOPIC, FAST_COPY_REASONS, type GossipDropReason } from './node/resource-channel.js'
 export { memberJson } from './node/member-json.js'
 export { NodeApiSource } from './node/api-source.js'
 export { startApiServer, ApiClient, createMetricsRegistry, instrumentRegistry, resolveMember, ApiClientError, ApiError, ApiServerError, type ApiServer, type ApiServerInit, type ApiTcpInit, type ApiClientInit, type ApiMetrics, type Resolution, type ApiErrorBody, type ApiEvent, type ApiSource, type HeartbeatLine, type OverflowLine, type MemberJson } from './api/index.js'

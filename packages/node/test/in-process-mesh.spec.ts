@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memory } from '@libp2p/memory'
 import { localTestConfig } from '@dreammesh/protocols'
-import { createDreamNode, generateClusterCode, type DreamNode } from '../src/index.js'
+import { createDreamNode, FAST_COPY_REASONS, generateClusterCode, type DreamNode } from '../src/index.js'
 import { metricValue } from './support/metrics.js'
 
 /**
@@ -90,6 +90,11 @@ describe('in-process mesh: 10 real nodes over @libp2p/memory', function () {
       assert.deepEqual(n.members().map(m => m.meta.name).sort(), nodes.filter(o => o !== n).map(o => o.self().meta.name).sort())
       // Each node published its first resource record, and /metrics says why it published it.
       assert.equal(await metricValue(n.registry, 'dreammesh_resource_records', { what: 'published_first' }), 1)
+      // Only records in FAST_COPY_REASONS took the gossipsub copy as well (a CPU average did not).
+      let fast = 0
+      for (const reason of FAST_COPY_REASONS) fast += await metricValue(n.registry, 'dreammesh_resource_records', { what: `published_${reason}` })
+      const routine = await metricValue(n.registry, 'dreammesh_resource_records', { what: 'published' }) - fast
+      assert.equal(await metricValue(n.registry, 'gossipsub_msg_publish_count_total', { topic: 'resources' }), fast, `fast copies (${routine} routine records took membership alone)`)
     }
 
     // Kill the last node: connections reset, timers stopped, no leave.

@@ -13,6 +13,16 @@ import type { DreamHost } from '../host/libp2p-host.js'
  */
 export const RESOURCES_TOPIC = '/dreammesh/resources/1'
 
+/**
+ * The reasons a record also takes the fast copy on gossipsub: what changes what the cluster may ask of this
+ * member (its first record, power, capabilities, a disk-free level). Routine news (CPU, memory, load,
+ * network, the silence refresh) takes membership alone, where it rides on probes and acks: placement reads
+ * requested resources, not sampled ones, so a second or two is soon enough for it. At N=20 the fast copy
+ * of routine news was a third of an idle node's messages (every record reaches every member about five
+ * times through a gossipsub mesh of four), and all of it was about CPU averages that nobody waited for.
+ */
+export const FAST_COPY_REASONS: ReadonlySet<PublishReason> = new Set<PublishReason>(['first', 'power', 'capabilities', 'disk'])
+
 /** Why a gossiped resource record was not taken (counted per reason in `/metrics`). */
 export type GossipDropReason =
   | 'unsigned' | 'not-a-member' | 'stale' | 'empty' | 'oversized' | 'malformed' | 'version' | 'invalid-field'
@@ -40,7 +50,8 @@ export interface ResourceChannelInit {
  *   anti-entropy repairs a peer that missed it, a late joiner gets it in its first sync, and it expires with
  *   the member. Published when it is news (ResourcePublisher's policy) and at least every `maxSilenceMs`.
  * - The fast copy: the same bytes on the gossipsub topic, signed by their origin (StrictSign) and checked
- *   by every receiver, which reaches every subscriber in one mesh hop instead of a few gossip rounds.
+ *   by every receiver, which reaches every subscriber in one mesh hop instead of a few gossip rounds; only
+ *   for the reasons in FAST_COPY_REASONS.
  *
  * A reader takes whichever copy has the higher sequence number (ADR 0007).
  */
@@ -107,10 +118,11 @@ export class ResourceChannel {
     if (!this.stopped) this.publisher.offer(event.detail)
   }
 
-  private publish (state: Uint8Array, _reason: PublishReason): void {
+  private publish (state: Uint8Array, reason: PublishReason): void {
     if (this.stopped) return
     this.init.updateState(state)
     this.init.onChanged(this.init.selfId)
+    if (!FAST_COPY_REASONS.has(reason)) return
     // Best effort: with no subscribed peer yet, membership's copy still carries it.
     this.init.host.services.pubsub.publish(RESOURCES_TOPIC, state).catch(() => {})
   }
