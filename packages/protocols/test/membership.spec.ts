@@ -308,6 +308,37 @@ describe('Membership (driven by a virtual-time loop)', function () {
     })
   })
 
+  describe('announceSuspicionToAll', () => {
+    /** Five members converged under `config`, then `e` lost without a word; when each of the others suspected it. */
+    function suspectTimes (config: MembershipConfig): { times: number[], announced: number } {
+      const loop = new Loop()
+      IDS.forEach((id, i) => loop.add(id, 900 + i, config))
+      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+      loop.runFor(5_000)
+      assertConverged(loop)
+      loop.down.add('e')
+      const lostAt = loop.nowMs
+      loop.runFor(config.probeIntervalMs * 20)
+      const times = ['a', 'b', 'c', 'd'].map((id) => loop.eventsOf(id, 'e').find((e) => e.event.type === 'suspect' && e.atMs >= lostAt)?.atMs ?? Infinity)
+      const announced = ['a', 'b', 'c', 'd'].reduce((sum, id) => sum + (loop.get(id).counters()['suspicions.announced'] ?? 0), 0)
+      return { times, announced }
+    }
+
+    it('tells every live member of a suspicion from a failed probe at once, so all suspect within a packet\'s latency', () => {
+      const { times, announced } = suspectTimes({ ...localTestConfig(), announceSuspicionToAll: true })
+      assert.ok(times.every(Number.isFinite), `everyone suspected e: ${times.join(', ')}`)
+      assert.ok(Math.max(...times) - Math.min(...times) <= 1, `all within the loop's 1 ms latency: ${times.join(', ')}`)
+      assert.equal(announced, 1, 'one announcement: the others heard of it before their own probes failed')
+    })
+
+    it('is off by default: the suspicion then spreads in gossip rounds', () => {
+      const { times, announced } = suspectTimes(localTestConfig())
+      assert.ok(times.every(Number.isFinite), `everyone suspected e: ${times.join(', ')}`)
+      assert.equal(announced, 0)
+      assert.ok(Math.max(...times) - Math.min(...times) > 1, `gossip took more than one packet's latency: ${times.join(', ')}`)
+    })
+  })
+
   describe('metadata', () => {
     it('update-meta bumps metaVersion and propagates to everyone', () => {
       const loop = cluster(5)

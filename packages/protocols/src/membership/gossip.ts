@@ -1,7 +1,7 @@
 import type { NodeId } from '../core/ids.js'
 import { MAX_PACKET_UPDATES, MEMBERSHIP_WIRE_VERSION, PacketKind } from '../wire/codec.js'
 import { encodeScalars, fieldCost, spliceRepeated } from '../wire/frame.js'
-import { pickRandom, type MembershipContext } from './context.js'
+import { count, pickRandom, type MembershipContext } from './context.js'
 import { retransmitLimit } from './math.js'
 
 /** PacketKind's wire numbers (protons exposes the enum by name). */
@@ -44,10 +44,20 @@ export class Gossip {
   }
 
   /**
-   * Sends a packet of `kind` to `to` (`target` is a member id for PING_REQ, an id hash otherwise), with `first` (news that must ride on this packet, such as the buddy
-   * system's suspicion) and then as much queued news as fits `maxPacketBytes`.
+   * Sends `update` (encoded) alone to every live member at once (see MembershipConfig.announceSuspicionToAll).
+   * Queued news stays queued: filling these packets would spend its retransmit budget on one burst.
    */
-  send (to: NodeId, kind: PacketKind, seq: number, target: NodeId | number, first: Uint8Array[]): void {
+  announce (update: Uint8Array): void {
+    const ctx = this.ctx
+    for (const to of ctx.table.live) this.send(to, PacketKind.GOSSIP, 0, '', [update], false)
+    count(ctx, 'suspicions.announced')
+  }
+
+  /**
+   * Sends a packet of `kind` to `to` (`target` is a member id for PING_REQ, an id hash otherwise), with `first` (news that must ride on this packet, such as the buddy
+   * system's suspicion) and then, if `fill`, as much queued news as fits `maxPacketBytes`.
+   */
+  send (to: NodeId, kind: PacketKind, seq: number, target: NodeId | number, first: Uint8Array[], fill = true): void {
     const ctx = this.ctx
     // PING_REQ names its target in full (the relay must reach it); the others carry its 32-bit hash.
     const header = typeof target === 'string'
@@ -56,7 +66,7 @@ export class Gossip {
     let budget = ctx.config.maxPacketBytes - header.length
     for (const f of first) budget -= fieldCost(f.length)
     const limit = retransmitLimit(ctx.config.retransmitMult, ctx.table.live.length + 1)
-    const news = ctx.queue.take(budget, limit, MAX_PACKET_UPDATES - first.length)
+    const news = fill ? ctx.queue.take(budget, limit, MAX_PACKET_UPDATES - first.length) : []
     if (kind === PacketKind.GOSSIP && news.length === 0 && first.length === 0) return
     const parts = first.length === 0 ? news : first.concat(news)
     ctx.sends.push({ to, channel: 'packet', bytes: parts.length === 0 ? header : spliceRepeated(header, UPDATES_FIELD, parts) })

@@ -40,6 +40,11 @@ export class News {
   onNewMember: (id: NodeId) => void = () => {}
   /** Called when news is queued; set by the gossiper (arms the gossip timer). */
   onQueued: () => void = () => {}
+  /**
+   * Called with a suspicion this member raised from its own failed probe (encoded), to tell every live member
+   * at once when `announceSuspicionToAll` is on; set by the gossiper.
+   */
+  onOwnSuspicion: (raw: Uint8Array) => void = () => {}
 
   constructor (private readonly ctx: MembershipContext, private readonly limits: MetaLimits) {}
 
@@ -252,7 +257,9 @@ export class News {
     ctx.deadlines.set(`s:${m.id}`, s.deadlineMs())
     count(ctx, 'suspicions')
     ctx.events.push({ type: 'suspect', member: ctx.table.view(m), from })
-    this.broadcast(suspectUpdate(m.id, incarnation, from))
+    const news = newsOf(suspectUpdate(m.id, incarnation, from))
+    this.enqueue(news)
+    if (from === ctx.self.id && c.announceSuspicionToAll) this.onOwnSuspicion(news.raw)
   }
 
   private declareDead (m: Member, incarnation: number, from: NodeId): void {
