@@ -10,6 +10,12 @@ import { MAX_CONCURRENT_MEMBER_DIALS } from './constants.js'
  * probe never dials (a packet with no connection is lost, so SWIM's timeouts decide), so the node dials:
  * each member it learns of, each peer mDNS finds, and, on a slow timer, every live member it has lost its
  * connection to (after a partition heals, nothing else would).
+ *
+ * Of two peers that meet, only the one with the smaller id dials (`meet`); the other waits for it, and dials
+ * itself only if the slow timer finds them still apart. When a cluster starts at once, every member hears
+ * of every other at the same moment, and both ends of each pair dialed: twice the handshakes (pnet, noise,
+ * identify, gossipsub and membership streams, tens of ms of CPU each), and the two crossing dials often
+ * failed each other (EncryptionFailed). At N=20 on two cores that storm starved nodes into false suspicions.
  */
 export class MemberDialer {
   private readonly dialing = new Set<NodeId>()
@@ -21,14 +27,14 @@ export class MemberDialer {
 
   constructor (private readonly node: Libp2p, private readonly selfId: NodeId, private readonly dialTimeoutMs: number) {}
 
-  /** Records `member`'s advertised addresses and dials it, unless it is us or already connected. */
+  /** Records `member`'s advertised addresses and meets it (see `meet`), unless it is us. */
   learn (member: MemberView): void {
     if (member.id === this.selfId || member.meta.addrs.length === 0 || this.stopped) return
     // A member's metadata changes with every resource record; its addresses almost never. Re-merging them
     // into the peer store each time was a measurable share of an idle node's CPU.
     const key = member.meta.addrs.join(' ')
     if (this.known.get(member.id) === key) {
-      this.dial(member.id)
+      this.meet(member.id)
       return
     }
     this.known.set(member.id, key)
@@ -40,7 +46,12 @@ export class MemberDialer {
     } catch {
       return // membership bounds addrs but does not parse multiaddrs; a bad one is the sender's problem
     }
-    this.node.peerStore.merge(peer, { multiaddrs: addrs }).then(() => { this.dial(member.id) }, () => {})
+    this.node.peerStore.merge(peer, { multiaddrs: addrs }).then(() => { this.meet(member.id) }, () => {})
+  }
+
+  /** A peer was heard of: dials it if this side is the one that dials (the smaller id), else leaves it to it. */
+  meet (id: NodeId): void {
+    if (dialsFirst(this.selfId, id)) this.dial(id)
   }
 
   /** Dials `id` unless connected or already dialing; past MAX_CONCURRENT_MEMBER_DIALS it waits its turn. */
@@ -94,4 +105,9 @@ export class MemberDialer {
     this.stopped = true
     this.queue.clear()
   }
+}
+
+/** Of two peers, whether `self` is the one that dials when they meet: the smaller id, compared as strings. */
+export function dialsFirst (self: NodeId, other: NodeId): boolean {
+  return self < other
 }
