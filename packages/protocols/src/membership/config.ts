@@ -133,9 +133,12 @@ export function lanConfig (): MembershipConfig {
  * Suspicion lasts `2 × max(1, log10 N) × 500 ms`: 1.0 s at N ≤ 10, 1.3 s at N = 20, with no Lifeguard
  * stretching (suspicionMult 2 expects no confirmations). A suspect hears of it within a gossip round or two
  * (100-200 ms) and its refutation travels back as fast, so 1 s leaves a live node five rounds; it does not
- * cover a pause of a second or more, which on a LAN means the host is in trouble anyway. In exchange a lost
- * machine is known to all in about 1.9 s at N=6 and 2.5 s at N=20 (the simulator's median; bench:mesh
- * measures the real figure beside serf's 6-7 s).
+ * cover a pause of a second or more, which on a LAN means the host is in trouble anyway.
+ *
+ * Two switches suit a cluster of tens and not a mesh of thousands (ADR 0019): metadata news is quiet (it
+ * rides on probes and acks, and an idle cluster sends nothing else), and a member whose own probe failed
+ * tells every live member of its suspicion at once. A lost machine is then known to all in about 1.8 s at
+ * N=6 and 2.3 s at N=20 (the simulator's median; bench:mesh measures the real figure beside serf's 6-7 s).
  */
 export function homeConfig (): MembershipConfig {
   return {
