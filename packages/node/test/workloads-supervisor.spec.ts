@@ -67,7 +67,13 @@ describe('workloads: supervisor with real processes and cgroups', function () {
     assert.ok(['starting', 'running'].includes(started.state))
     const running = await until(s, 'running', st => st.state === 'running')
     assert.ok(running.pid !== undefined)
-    const pids = await s.pids('w', 0)
+    // 'running' is set at spawn; the entry wrapper writes itself into cgroup.procs a moment later (a loaded
+    // machine can make that moment long), then execs the command.
+    let pids = await s.pids('w', 0)
+    for (let i = 0; i < 100 && pids.length === 0; i++) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+      pids = await s.pids('w', 0)
+    }
     assert.deepEqual(pids, [running.pid], 'the main process itself is in the cgroup (it joined before exec)')
     // The process runs `sleep`, not the wrapper: the wrapper exec'd into it.
     assert.match(readFileSync(`/proc/${running.pid}/cmdline`, 'utf8'), /^sleep\x001000/)

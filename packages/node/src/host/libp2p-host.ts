@@ -59,6 +59,8 @@ export const MAX_CONNECTIONS = 512
  * internet; in a private cluster every peer passed pnet, and a rejoining mesh dials in bursts.
  */
 export const INBOUND_CONNECTIONS_PER_HOST_PER_S = 100
+/** gossipsub's heartbeat and its peer-score upkeep, in ms (libp2p's default is 1 s for both). */
+export const GOSSIPSUB_HEARTBEAT_MS = 2_000
 /** Largest gossipsub RPC a node reads, in bytes: gossip carries small records, not bulk. */
 export const MAX_GOSSIP_RPC_BYTES = 256 * 1024
 
@@ -116,6 +118,11 @@ export async function createHost (init: HostInit): Promise<DreamHost> {
         Dlazy: 2,
         gossipFactor: 0,
         mcacheGossip: 1,
+        // Every 2 s, not 1 s: the heartbeat (mesh upkeep, gossip) and the score upkeep are two timers that
+        // walk every peer, and in an idle home cluster the mesh has nothing to repair. Messages themselves are
+        // sent and forwarded at once, not on the heartbeat.
+        heartbeatInterval: GOSSIPSUB_HEARTBEAT_MS,
+        scoreParams: { decayInterval: GOSSIPSUB_HEARTBEAT_MS },
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         maxInboundDataLength: MAX_GOSSIP_RPC_BYTES,
