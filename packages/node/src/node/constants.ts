@@ -17,11 +17,6 @@ export const MAX_ADVERTISED_ADDRS = 8
 /** UTF-8 bytes of listen addresses put in the member's metadata, at most (see MAX_ADVERTISED_ADDRS). */
 export const MAX_ADVERTISED_ADDR_BYTES = 320
 
-/** Joins through discovered peers a node starts at once while it knows no member (see DreamNode.onDiscovery). */
-export const JOINS_WHILE_ALONE = 2
-/** The window in which JOINS_WHILE_ALONE counts joins, in ms; after it a lone node joins through the next found. */
-export const JOIN_WHILE_ALONE_WINDOW_MS = 2_000
-
 /** Dials to learned members in flight at once; more wait for the next event about that member. */
 export const MAX_CONCURRENT_MEMBER_DIALS = 16
 
