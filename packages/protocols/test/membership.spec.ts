@@ -2,7 +2,7 @@ import { fnv1a32 } from '../src/core/ids.js'
 import assert from 'node:assert/strict'
 import { Xoshiro128 } from '../src/core/rng.js'
 import type { Output, Send } from '../src/core/state-machine.js'
-import { configProblems, lanConfig, localTestConfig, type MembershipConfig } from '../src/membership/config.js'
+import { configProblems, lanConfig, localTestConfig, minSuspicionMs, type MembershipConfig } from '../src/membership/config.js'
 import { suspicionTimeoutMs } from '../src/membership/math.js'
 import { Membership } from '../src/membership/membership.js'
 import type { MembershipEvent } from '../src/membership/types.js'
@@ -320,7 +320,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       const lostAt = loop.nowMs
       loop.runFor(config.probeIntervalMs * 20)
       const times = ['a', 'b', 'c', 'd'].map((id) => loop.eventsOf(id, 'e').find((e) => e.event.type === 'suspect' && e.atMs >= lostAt)?.atMs ?? Infinity)
-      const announced = ['a', 'b', 'c', 'd'].reduce((sum, id) => sum + (loop.get(id).counters()['suspicions.announced'] ?? 0), 0)
+      const announced = ['a', 'b', 'c', 'd'].reduce((sum, id) => sum + (loop.get(id).counters()['announced'] ?? 0), 0)
       return { times, announced }
     }
 
@@ -329,6 +329,34 @@ describe('Membership (driven by a virtual-time loop)', function () {
       assert.ok(times.every(Number.isFinite), `everyone suspected e: ${times.join(', ')}`)
       assert.ok(Math.max(...times) - Math.min(...times) <= 1, `all within the loop's 1 ms latency: ${times.join(', ')}`)
       assert.equal(announced, 1, 'one announcement: the others heard of it before their own probes failed')
+    })
+
+    it('a suspect tells every live member of its refutation at once, and the timeout does not grow with log N', () => {
+      const config = { ...localTestConfig(), announceSuspicionToAll: true }
+      assert.equal(minSuspicionMs(config, 1_000), minSuspicionMs(config, 2), 'flat in N')
+      assert.ok(minSuspicionMs(localTestConfig(), 1_000) > minSuspicionMs(localTestConfig(), 2), 'log N without it')
+      const loop = new Loop()
+      IDS.forEach((id, i) => loop.add(id, 950 + i, config))
+      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+      loop.runFor(5_000)
+      assertConverged(loop)
+      // e's answers are lost for a while: its probers suspect it, and it hears of it.
+      const lostFrom = loop.sent.length
+      loop.lose = (from) => from === 'e'
+      loop.runFor(config.probeIntervalMs * 8)
+      loop.lose = () => false
+      loop.runFor(config.probeIntervalMs * 20)
+      assert.ok((loop.get('e').counters().refutations ?? 0) > 0, 'e refuted')
+      // A refutation sent on a GOSSIP packet of its own, to each of the others at the same moment (`sent`
+      // holds lost packets too).
+      const refutations = loop.sent.slice(lostFrom).filter((d) => d.from === 'e' && d.channel === 'packet').filter((d) => {
+        const p = decodeSent(d, config)
+        return p.kind === PacketKind.GOSSIP && p.updates.length === 1 && p.updates[0].kind === UpdateKind.ALIVE && p.updates[0].node === 'e'
+      })
+      const first = refutations[0]
+      assert.ok(first !== undefined, 'e announced its refutation')
+      assert.deepEqual(refutations.filter((d) => d.sentAtMs === first.sentAtMs).map((d) => d.to).sort(), ['a', 'b', 'c', 'd'])
+      for (const id of ['a', 'b', 'c', 'd']) assert.equal(loop.get(id).member('e')?.state, 'alive', `${id} sees e alive again`)
     })
 
     it('is off by default: the suspicion then spreads in gossip rounds', () => {

@@ -50,7 +50,7 @@ export class Gossip {
   announce (update: Uint8Array): void {
     const ctx = this.ctx
     for (const to of ctx.table.live) this.send(to, PacketKind.GOSSIP, 0, '', [update], false)
-    count(ctx, 'suspicions.announced')
+    count(ctx, 'announced')
   }
 
   /**

@@ -81,7 +81,7 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
     this.news.verify = (m) => { this.prober.probeNow(m, true) }
     this.news.onNewMember = (id) => { this.prober.insert(id); this.gossip.arm() }
     this.news.onQueued = () => { this.gossip.arm() }
-    this.news.onOwnSuspicion = (raw) => { this.gossip.announce(raw) }
+    this.news.onAnnounce = (raw) => { this.gossip.announce(raw) }
     // Start the two periodic activities at random phases, so members started together do not beat in step.
     const rng = this.ctx.rng
     this.ctx.deadlines.set('probe', init.nowMs + rng.float() * config.probeIntervalMs)

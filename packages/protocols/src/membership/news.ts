@@ -1,7 +1,8 @@
 import type { NodeId } from '../core/ids.js'
 import { decodeNewsMeta, newsOf, UpdateKind, type MetaLimits, type Update, type WireUpdate } from '../wire/codec.js'
 import { count, drop, type MembershipContext } from './context.js'
-import { expectedConfirmations, retransmitLimit, suspicionTimeoutMs } from './math.js'
+import { minSuspicionMs } from './config.js'
+import { expectedConfirmations, retransmitLimit } from './math.js'
 import type { Member } from './member-table.js'
 import { aliveUpdate, deadUpdate, fromWireMeta, leftUpdate, suspectUpdate } from './records.js'
 import { Suspicion } from './suspicion.js'
@@ -41,10 +42,10 @@ export class News {
   /** Called when news is queued; set by the gossiper (arms the gossip timer). */
   onQueued: () => void = () => {}
   /**
-   * Called with a suspicion this member raised from its own failed probe (encoded), to tell every live member
-   * at once when `announceSuspicionToAll` is on; set by the gossiper.
+   * Called with a suspicion this member raised from its own failed probe, or with its refutation (encoded),
+   * to tell every live member at once when `announceSuspicionToAll` is on; set by the gossiper.
    */
-  onOwnSuspicion: (raw: Uint8Array) => void = () => {}
+  onAnnounce: (raw: Uint8Array) => void = () => {}
 
   constructor (private readonly ctx: MembershipContext, private readonly limits: MetaLimits) {}
 
@@ -97,7 +98,9 @@ export class News {
     ctx.health.apply(1)
     count(ctx, 'refutations')
     ctx.events.push({ type: 'refuted', incarnation: ctx.self.incarnation, accuser })
-    this.broadcast(aliveUpdate(ctx.self))
+    const news = newsOf(aliveUpdate(ctx.self))
+    this.enqueue(news)
+    if (ctx.config.announceSuspicionToAll) this.onAnnounce(news.raw)
     return true
   }
 
@@ -250,7 +253,7 @@ export class News {
     const ctx = this.ctx
     const c = ctx.config
     const n = ctx.table.live.length + 1
-    const minMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs)
+    const minMs = minSuspicionMs(c, n)
     const s = new Suspicion(incarnation, from, expectedConfirmations(c.suspicionMult, n), ctx.nowMs, minMs, minMs * c.suspicionMaxTimeoutMult)
     ctx.table.change(m, { state: 'suspect', incarnation, sinceMs: ctx.nowMs })
     this.suspicions.set(m.id, s)
@@ -259,7 +262,7 @@ export class News {
     ctx.events.push({ type: 'suspect', member: ctx.table.view(m), from })
     const news = newsOf(suspectUpdate(m.id, incarnation, from))
     this.enqueue(news)
-    if (from === ctx.self.id && c.announceSuspicionToAll) this.onOwnSuspicion(news.raw)
+    if (from === ctx.self.id && c.announceSuspicionToAll) this.onAnnounce(news.raw)
   }
 
   private declareDead (m: Member, incarnation: number, from: NodeId): void {

@@ -1,4 +1,4 @@
-import { suspicionTimeoutMs, type MembershipConfig, type MembershipEvent } from '@dreammesh/protocols'
+import { minSuspicionMs, type MembershipConfig, type MembershipEvent } from '@dreammesh/protocols'
 import type { MembershipCluster } from './membership-cluster.js'
 
 /** A broken promise of the membership protocol, found during a run. */
@@ -18,7 +18,7 @@ export interface Violation {
  */
 export function completenessBoundMs (config: MembershipConfig, n: number): number {
   const probeWait = (Math.log(100) + 1) * config.probeIntervalMs
-  const minMs = suspicionTimeoutMs(config.suspicionMult, n, config.probeIntervalMs)
+  const minMs = minSuspicionMs(config, n)
   const rounds = Math.log(n) / Math.log(config.gossipFanout + 1) + Math.log(n) / config.gossipFanout
   return Math.ceil(2 * probeWait + config.suspicionMaxTimeoutMult * minMs + rounds * config.gossipIntervalMs)
 }
@@ -30,12 +30,12 @@ export function completenessBoundMs (config: MembershipConfig, n: number): numbe
  */
 export function pauseToleranceMs (config: MembershipConfig, n: number): number {
   const rounds = Math.log(n) / Math.log(config.gossipFanout + 1)
-  return config.probeIntervalMs + suspicionTimeoutMs(config.suspicionMult, n, config.probeIntervalMs) - Math.ceil(rounds) * config.gossipIntervalMs
+  return config.probeIntervalMs + minSuspicionMs(config, n) - Math.ceil(rounds) * config.gossipIntervalMs
 }
 
 /** How long after a fault a verdict may still be blamed on it (the longest suspicion, plus a probe). */
 export function faultShadowMs (config: MembershipConfig, n: number): number {
-  return config.suspicionMaxTimeoutMult * suspicionTimeoutMs(config.suspicionMult, n, config.probeIntervalMs) + 2 * config.probeIntervalMs
+  return config.suspicionMaxTimeoutMult * minSuspicionMs(config, n) + 2 * config.probeIntervalMs
 }
 
 /** A crash, and the verdicts on it. Its observers are the members running when it happened. */

@@ -46,7 +46,7 @@
  * - `expect never dead 1`: no member has had that event (joined, suspect, alive, dead, left) about n1 since
  *   the cluster was made.
  */
-import { suspicionTimeoutMs, type Membership, type MembershipEvent, type NodeId } from '@dreammesh/protocols'
+import { minSuspicionMs, type Membership, type MembershipEvent, type NodeId } from '@dreammesh/protocols'
 import { completenessBoundMs } from './invariants.js'
 import { MembershipCluster } from './membership-cluster.js'
 import { networkOptions, presetConfig, RUN_DEFAULTS, type Preset } from './membership-run.js'
@@ -179,7 +179,7 @@ class Interpreter {
     const cluster = new MembershipCluster({ nodes, seed: run.seed, config, network: networkOptions(run), driftPpm: run.driftPpm, variant })
     cluster.onEvent((observer, event, atMs) => { if (SHOWN_EVENTS.has(event.type)) this.log.push({ atMs, observer, event }) })
     this.cluster = cluster
-    const minMs = suspicionTimeoutMs(config.suspicionMult, nodes, config.probeIntervalMs)
+    const minMs = minSuspicionMs(config, nodes)
     return {
       lines: [`preset ${preset}: probe ${config.probeIntervalMs} ms, suspicion ${minMs}..${minMs * config.suspicionMaxTimeoutMult} ms, ` +
         `completeness bound ${completenessBoundMs(config, nodes)} ms`]
