@@ -134,15 +134,15 @@ export function lanConfig (): MembershipConfig {
  * instead of 200 ms, gossip every 100 ms: an idle node sends about 2.5 times fewer packets than with
  * `lanConfig()`.
  *
- * Suspicion lasts `2 × max(1, log10 N) × 500 ms`: 1.0 s at N ≤ 10, 1.3 s at N = 20, with no Lifeguard
- * stretching (suspicionMult 2 expects no confirmations). A suspect hears of it within a gossip round or two
- * (100-200 ms) and its refutation travels back as fast, so 1 s leaves a live node five rounds; it does not
- * cover a pause of a second or more, which on a LAN means the host is in trouble anyway.
+ * Suspicion lasts `2 × 500 ms` = 1.0 s whatever N is, with no Lifeguard stretching (suspicionMult 2 expects
+ * no confirmations): the suspicion and the suspect's refutation are each told to every member at once
+ * (`announceSuspicionToAll`), so no gossip rounds need paying for, and 1 s leaves a live suspect ten times a
+ * LAN round trip and then some. It does not cover a pause of a second or more, which on a LAN means the host
+ * is in trouble anyway.
  *
- * Two switches suit a cluster of tens and not a mesh of thousands (ADR 0019): metadata news is quiet (it
- * rides on probes and acks, and an idle cluster sends nothing else), and a member whose own probe failed
- * tells every live member of its suspicion at once. A lost machine is then known to all in about 1.8 s at
- * N=6 and 2.3 s at N=20 (the simulator's median; bench:mesh measures the real figure beside serf's 6-7 s).
+ * Metadata news is quiet (`quietMetaNews`): it rides on probes and acks, and an idle cluster sends nothing
+ * else (ADR 0019). A lost machine is known to all in about 1.8 s at N=6 and 2.0 s at N=20 (the simulator's
+ * median; bench:mesh measures the real figure beside serf's 6-7 s).
  */
 export function homeConfig (): MembershipConfig {
   return {
