@@ -67,9 +67,9 @@ function packetsTo (out: Output<MembershipEvent>, to: string): PacketMessage[] {
 const types = (events: Array<LoggedEvent | MembershipEvent>): string[] => events.map((e) => 'event' in e ? e.event.type : e.type)
 
 /** Five members, each joining through `a`, converged after `settleMs`. */
-function cluster (seed = 1, settleMs = 5_000): Loop {
+function cluster (seed = 1, settleMs = 5_000, config: MembershipConfig = localTestConfig()): Loop {
   const loop = new Loop()
-  IDS.forEach((id, i) => loop.add(id, seed * 100 + i))
+  IDS.forEach((id, i) => loop.add(id, seed * 100 + i, config))
   for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
   loop.runFor(settleMs)
   return loop
@@ -311,10 +311,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
   describe('announceSuspicionToAll', () => {
     /** Five members converged under `config`, then `e` lost without a word; when each of the others suspected it. */
     function suspectTimes (config: MembershipConfig): { times: number[], announced: number } {
-      const loop = new Loop()
-      IDS.forEach((id, i) => loop.add(id, 900 + i, config))
-      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
-      loop.runFor(5_000)
+      const loop = cluster(9, 5_000, config)
       assertConverged(loop)
       loop.down.add('e')
       const lostAt = loop.nowMs
@@ -335,10 +332,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       const config = { ...localTestConfig(), announceSuspicionToAll: true }
       assert.equal(minSuspicionMs(config, 1_000), minSuspicionMs(config, 2), 'flat in N')
       assert.ok(minSuspicionMs(localTestConfig(), 1_000) > minSuspicionMs(localTestConfig(), 2), 'log N without it')
-      const loop = new Loop()
-      IDS.forEach((id, i) => loop.add(id, 950 + i, config))
-      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
-      loop.runFor(5_000)
+      const loop = cluster(9, 5_000, config)
       assertConverged(loop)
       // e's answers are lost for a while: its probers suspect it, and it hears of it.
       const lostFrom = loop.sent.length
@@ -386,10 +380,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
 
     it('with quietMetaNews, metadata news rides on probes and acks only, and still reaches everyone', () => {
       const quiet = { ...localTestConfig(), quietMetaNews: true }
-      const loop = new Loop()
-      IDS.forEach((id, i) => loop.add(id, 700 + i, quiet))
-      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
-      loop.runFor(5_000)
+      const loop = cluster(7, 5_000, quiet)
       assertConverged(loop)
       const before = loop.sent.length
       loop.command('b', { type: 'update-meta', meta: { state: Uint8Array.of(7) } })
