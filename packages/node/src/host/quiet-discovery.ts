@@ -43,7 +43,6 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
   private started = false
   private readonly startupTimers: NodeJS.Timeout[] = []
   private regularTimer: NodeJS.Timeout | undefined
-  private regularQueries = 0
 
   /**
    * `requery`, when given, sends one more query now; it is called at STARTUP_QUERY_DELAYS_MS after the start
@@ -79,11 +78,6 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
     this.scheduleRegular()
   }
 
-  /** Regular queries sent so far (startup ones not counted). */
-  get regularQueryCount (): number {
-    return this.regularQueries
-  }
-
   private scheduleRegular (): void {
     const { requery, regular } = this
     if (requery === undefined || regular === undefined || !this.started) return
@@ -92,7 +86,6 @@ export class QuietDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> imple
     const delayMs = regular.intervalMs * size * (0.75 + 0.5 * this.random())
     this.regularTimer = setTimeout(() => {
       if (!this.started) return
-      this.regularQueries++
       requery()
       this.scheduleRegular()
     }, Math.min(delayMs, MAX_TIMER_MS))

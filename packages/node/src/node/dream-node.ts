@@ -324,7 +324,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
         mdns: this.options.mdns ?? true,
         registry: this.registry,
         deny: clusterState.denyList(at => { this.metrics.drop('gate', `revoked-${at}`) }),
-        clusterSize: () => 1 + (this.membership?.liveIds().length ?? 0)
+        clusterSize: () => this.clusterSize()
       })
       await clusterState.start(host)
       this.transport = await createLibp2pTransport(host, {
@@ -374,7 +374,7 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
           updateState: state => { if (this.phase === 'started') this.driver?.command({ type: 'update-meta', meta: { state } }) },
           onDrop: reason => { this.metrics.drop('gossip', reason) },
           onChanged: origin => { this.resourcesChanged(origin) },
-          clusterSize: () => 1 + (this.membership?.liveIds().length ?? 0),
+          clusterSize: () => this.clusterSize(),
           ...(this.options.sampleIntervalMs === undefined ? {} : { sampleIntervalMs: this.options.sampleIntervalMs })
         })
         await this.resourceChannel.start()
@@ -464,16 +464,21 @@ export class DreamNode extends TypedEventEmitter<DreamNodeEvents> implements Sta
     const host = this.libp2p
     host.peerStore.merge(event.detail.id, { multiaddrs: event.detail.multiaddrs })
       .then(() => {
-        this.dialer?.meet(id)
-        // Joining through it is harmless when it is already a member, and needed when we know no one. It is
-        // also how two groups that formed at once find each other: each member of one hears of the other's
-        // members by mDNS. Only joining through the first peers found, and leaving the rest to JoinRetry,
-        // kept such groups apart for 2 to 7 s at N=6 (ADR 0019).
-        if (!this.isLiveMember(id)) {
-          this.joinThrough(id)
-          this.joinRetry.discovered(id)
+        if (this.isLiveMember(id)) {
+          this.dialer?.meet(id)
+          return
         }
+        // Joining through it is needed when we know no one, and it is how two groups that formed at once find
+        // each other: each member of one hears of the other's members by mDNS. Only joining through the first
+        // peers found, and leaving the rest to JoinRetry, kept such groups apart for 2 to 7 s at N=6 (ADR 0019).
+        this.joinThrough(id)
+        this.joinRetry.discovered(id)
       }, () => {})
+  }
+
+  /** Members of the cluster, this one included. */
+  private clusterSize (): number {
+    return 1 + (this.membership?.liveIds().length ?? 0)
   }
 
   private isLiveMember (id: NodeId): boolean {

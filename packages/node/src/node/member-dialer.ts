@@ -11,11 +11,12 @@ import { MAX_CONCURRENT_MEMBER_DIALS } from './constants.js'
  * each member it learns of, each peer mDNS finds, and, on a slow timer, every live member it has lost its
  * connection to (after a partition heals, nothing else would).
  *
- * Of two peers that meet, only the one with the smaller id dials (`meet`); the other waits for it, and dials
+ * Of two members that meet, only the one with the smaller id dials (`meet`); the other waits for it, and dials
  * itself only if the slow timer finds them still apart. When a cluster starts at once, every member hears
  * of every other at the same moment, and both ends of each pair dialed: twice the handshakes (pnet, noise,
  * identify, gossipsub and membership streams, tens of ms of CPU each), and the two crossing dials often
- * failed each other (EncryptionFailed). At N=20 on two cores that storm starved nodes into false suspicions.
+ * failed each other (EncryptionFailed). A join through a peer mDNS found is not held back: it needs a
+ * connection from whichever side joins, and its frames dial anyway (ADR 0018).
  */
 export class MemberDialer {
   private readonly dialing = new Set<NodeId>()

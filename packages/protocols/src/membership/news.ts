@@ -65,6 +65,16 @@ export class News {
     this.enqueue(newsOf(u), quiet)
   }
 
+  /**
+   * Queues news made here and, if `ours` (a suspicion from our own probe, our refutation) and
+   * `announceSuspicionToAll` is on, tells every live member of it at once as well.
+   */
+  private broadcastToAll (u: Update, ours: boolean): void {
+    const news = newsOf(u)
+    this.enqueue(news)
+    if (ours && this.ctx.config.announceSuspicionToAll) this.onAnnounce(news.raw)
+  }
+
   /** Gossip brought news we already had: if we are spreading the same news, count it as spread once more. */
   heard (u: WireUpdate): void {
     const ctx = this.ctx
@@ -98,9 +108,7 @@ export class News {
     ctx.health.apply(1)
     count(ctx, 'refutations')
     ctx.events.push({ type: 'refuted', incarnation: ctx.self.incarnation, accuser })
-    const news = newsOf(aliveUpdate(ctx.self))
-    this.enqueue(news)
-    if (ctx.config.announceSuspicionToAll) this.onAnnounce(news.raw)
+    this.broadcastToAll(aliveUpdate(ctx.self), true)
     return true
   }
 
@@ -260,9 +268,7 @@ export class News {
     ctx.deadlines.set(`s:${m.id}`, s.deadlineMs())
     count(ctx, 'suspicions')
     ctx.events.push({ type: 'suspect', member: ctx.table.view(m), from })
-    const news = newsOf(suspectUpdate(m.id, incarnation, from))
-    this.enqueue(news)
-    if (from === ctx.self.id && c.announceSuspicionToAll) this.onAnnounce(news.raw)
+    this.broadcastToAll(suspectUpdate(m.id, incarnation, from), from === ctx.self.id)
   }
 
   private declareDead (m: Member, incarnation: number, from: NodeId): void {
