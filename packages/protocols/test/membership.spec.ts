@@ -503,6 +503,83 @@ describe('Membership (driven by a virtual-time loop)', function () {
     })
   })
 
+  describe('stalls (stallMs) and health-scaled suspicion', () => {
+    const stalling = (over: Partial<MembershipConfig> = {}): MembershipConfig => ({ ...localTestConfig(), announceSuspicionToAll: true, stallMs: 100, healthScalesSuspicion: true, ...over })
+
+    /** Steps `m` to its next deadline plus `lateMs`, as a host that was stalled for that long would. */
+    function wakeLate (m: Membership, fromMs: number, lateMs: number): number {
+      const due = m.step(fromMs, { kind: 'timer' }).wakeAtMs
+      assert.ok(due !== undefined)
+      m.step(due + lateMs, { kind: 'timer' })
+      return due + lateMs
+    }
+
+    it('a step at least stallMs past the earliest deadline counts one stall and worsens local health; a late one under it does not', () => {
+      const a = lone('a', stalling())
+      let t = wakeLate(a, 0, 99)
+      assert.equal(a.counters().stalls, undefined)
+      assert.equal(a.localHealth, 0)
+      t = wakeLate(a, t, 100)
+      assert.equal(a.counters().stalls, 1)
+      assert.equal(a.localHealth, 1)
+      // A message that arrives during the stall is the first step to see it: counted once, not again by the timer.
+      const due = a.step(t, { kind: 'timer' }).wakeAtMs as number
+      a.step(due + 500, { kind: 'message', from: 'b', channel: 'packet', bytes: gossip([aliveOf('b')]) })
+      a.step(due + 500, { kind: 'timer' })
+      assert.equal(a.counters().stalls, 2)
+      assert.equal(a.localHealth, 2)
+    })
+
+    it('stallMs 0 never counts a stall, however late', () => {
+      const a = lone('a', stalling({ stallMs: 0 }))
+      wakeLate(a, 0, 10_000)
+      assert.equal(a.counters().stalls, undefined)
+      assert.equal(a.localHealth, 0)
+    })
+
+    /** `a` knows b, takes `stalls` stalls, then hears c suspect b; returns how long after that a declared b dead. */
+    function suspicionLastsMs (config: MembershipConfig, stalls: number): { ms: number, health: number } {
+      const a = lone('a', config)
+      a.step(0, { kind: 'message', from: 'c', channel: 'packet', bytes: gossip([aliveOf('b'), aliveOf('c')]) })
+      let t = 0
+      for (let i = 0; i < stalls; i++) t = wakeLate(a, t, 1_000)
+      const health = a.localHealth
+      const heardAt = t + 1
+      const out = a.step(heardAt, { kind: 'message', from: 'c', channel: 'packet', bytes: gossip([{ kind: UpdateKind.SUSPECT, node: 'b', incarnation: 0, from: 'c', metaVersion: 0 }]) })
+      assert.ok(out.events.some((e) => e.type === 'suspect' && e.member.id === 'b'))
+      let wake = out.wakeAtMs
+      while (wake !== undefined && wake < heardAt + 60_000) {
+        const step = a.step(wake, { kind: 'timer' })
+        if (step.events.some((e) => e.type === 'dead' && e.member.id === 'b')) return { ms: wake - heardAt, health }
+        wake = step.wakeAtMs
+      }
+      assert.fail('b was never declared dead')
+    }
+
+    it('a healthy member declares a suspect dead after the usual timeout, whether scaling is on or not', () => {
+      const minMs = minSuspicionMs(stalling(), 3)
+      assert.equal(suspicionLastsMs(stalling(), 0).ms, minMs)
+      assert.equal(suspicionLastsMs(stalling({ healthScalesSuspicion: false }), 0).ms, minMs)
+    })
+
+    it('a member in poor health waits (health + 1) times longer, and without healthScalesSuspicion it does not', () => {
+      const minMs = minSuspicionMs(stalling(), 3)
+      // Three stalls, and the probes of b and c that went unanswered meanwhile (Lifeguard's missed acks).
+      const scaled = suspicionLastsMs(stalling(), 3)
+      assert.ok(scaled.health >= 3, `health ${scaled.health}`)
+      assert.equal(scaled.ms, (scaled.health + 1) * minMs)
+      const flat = suspicionLastsMs(stalling({ healthScalesSuspicion: false }), 3)
+      assert.ok(flat.health >= 3, `health ${flat.health}`)
+      assert.equal(flat.ms, minMs)
+    })
+
+    it('configProblems rejects a negative or non-finite stallMs and accepts 0', () => {
+      assert.deepEqual(configProblems(stalling({ stallMs: 0 })), [])
+      assert.match(configProblems(stalling({ stallMs: -1 })).join(), /stallMs must be 0 \(off\) or a positive number/)
+      assert.match(configProblems(stalling({ stallMs: Number.NaN })).join(), /stallMs/)
+    })
+  })
+
   describe('connection-closed', () => {
     it('probes the peer at once: a PING is in the sends of that very step', () => {
       const a = lone('a')

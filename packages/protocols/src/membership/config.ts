@@ -48,6 +48,21 @@ export interface MembershipConfig {
   retransmitMult: number
   /** Lifeguard's local health ceiling: probe interval and timeout stretch up to this factor. */
   awarenessMaxMultiplier: number
+  /**
+   * How late past its deadline a timer may fire before this member counts itself stalled, in ms; 0 never does.
+   * A stall (a starved CPU, a long GC pause, SIGSTOP) worsens local health by one, as a missed nack does in
+   * Lifeguard: a member that could not even keep its own timers is the likeliest slow one, and should stretch
+   * its probes before it accuses anyone. Twenty agents starting at once on two cores stall every member for
+   * seconds; an idle member on a sane host never stalls this long.
+   */
+  stallMs: number
+  /**
+   * Whether local health also stretches the suspicion timeouts this member runs: at health h, a suspect is
+   * declared dead after `(h + 1)` times the usual timeout. Lifeguard stretches only the probe; but a member
+   * whose own timers run late also reads a suspect's refutation late, and declared live members dead when a
+   * whole cluster started at once on a starved host (ADR 0020). A healthy member (h = 0) is unchanged.
+   */
+  healthScalesSuspicion: boolean
   /** Time between anti-entropy rounds while views agree. */
   pushPullIntervalMs: number
   /** Time between anti-entropy rounds while the last round changed something (after a heal, a join). */
@@ -108,6 +123,8 @@ export function lanConfig (): MembershipConfig {
     announceSuspicionToAll: false,
     retransmitMult: 4,
     awarenessMaxMultiplier: 8,
+    stallMs: 0,
+    healthScalesSuspicion: false,
     pushPullIntervalMs: 2_000,
     pushPullFastIntervalMs: 250,
     pushPullHealIntervalMs: 2_000,
@@ -140,6 +157,10 @@ export function lanConfig (): MembershipConfig {
  * LAN round trip and then some. It does not cover a pause of a second or more, which on a LAN means the host
  * is in trouble anyway.
  *
+ * A member whose own timers fire 100 ms or more late (`stallMs`) counts itself unhealthy, and stretches both
+ * its probes and the suspicion timeouts it runs (`healthScalesSuspicion`): a host too starved to answer in
+ * time does not declare its equally starved peers dead (ADR 0020). On a healthy host neither changes a thing.
+ *
  * Metadata news is quiet (`quietMetaNews`): it rides on probes and acks, and an idle cluster sends nothing
  * else (ADR 0019). A lost machine is known to all in about 1.8 s at N=6 and 2.0 s at N=20 (the simulator's
  * median; bench:mesh measures the real figure beside serf's 6-7 s).
@@ -153,7 +174,9 @@ export function homeConfig (): MembershipConfig {
     suspicionMult: 2,
     pushPullIntervalMs: 10_000,
     quietMetaNews: true,
-    announceSuspicionToAll: true
+    announceSuspicionToAll: true,
+    stallMs: 100,
+    healthScalesSuspicion: true
   }
 }
 
@@ -206,7 +229,9 @@ export function configProblems (c: MembershipConfig): string[] {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a positive number, got ${String(v)}`)
   }
   for (const [key, value] of Object.entries(lanConfig()) as Array<[keyof MembershipConfig, unknown]>) {
-    if (typeof value === 'number') positive(key)
+    if (key === 'stallMs') {
+      if (typeof c.stallMs !== 'number' || !Number.isFinite(c.stallMs) || c.stallMs < 0) problems.push(`stallMs must be 0 (off) or a positive number, got ${String(c.stallMs)}`)
+    } else if (typeof value === 'number') positive(key)
     else if (typeof c[key] !== typeof value) problems.push(`${key} must be a ${typeof value}, got ${String(c[key])}`)
   }
   if (c.probeTimeoutMs >= c.probeIntervalMs) problems.push('probeTimeoutMs must be below probeIntervalMs, so indirect probes have time')

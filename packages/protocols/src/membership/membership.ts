@@ -6,7 +6,7 @@ import { checkMeta, checkNodeId, decodePacket, decodeSync, PacketKind, type Meta
 import { AntiEntropy } from './anti-entropy.js'
 import { BroadcastQueue } from './broadcast-queue.js'
 import { configProblems, lanConfig, type MembershipConfig } from './config.js'
-import { drop, type MembershipContext } from './context.js'
+import { count, drop, type MembershipContext } from './context.js'
 import { Gossip } from './gossip.js'
 import { LocalHealth } from './local-health.js'
 import { MemberTable } from './member-table.js'
@@ -47,6 +47,8 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
   private readonly gossip: Gossip
   private readonly prober: Prober
   private readonly antiEntropy: AntiEntropy
+  /** When the last step asked to be woken (never before that step): a step much later was stalled. */
+  private dueMs: number | undefined
 
   constructor (init: MembershipInit) {
     const config = this.config = init.config ?? lanConfig()
@@ -93,6 +95,7 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
     ctx.nowMs = nowMs
     ctx.sends = []
     ctx.events = []
+    this.noticeStall()
     if (input.kind === 'message') {
       if (input.channel === 'packet') this.onPacket(input.from, input.bytes)
       else this.onFrame(input.from, input.bytes)
@@ -100,7 +103,10 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
       this.onCommand(input.command)
     }
     this.fireDue()
-    return { sends: ctx.sends, events: ctx.events, wakeAtMs: ctx.deadlines.next() }
+    const wakeAtMs = ctx.deadlines.next()
+    // A deadline already past (set while catching up) is due now, not at its stale time.
+    this.dueMs = wakeAtMs === undefined ? undefined : Math.max(wakeAtMs, nowMs)
+    return { sends: ctx.sends, events: ctx.events, wakeAtMs }
   }
 
   get id (): NodeId { return this.ctx.self.id }
@@ -179,6 +185,19 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
       default:
         ctx.events.push({ type: 'rejected', command: (command as { type: MembershipCommand['type'] }).type, problems: ['unknown command'] })
     }
+  }
+
+  /**
+   * A step this late past the time the last step asked to be woken at means this member was stalled: counted once per stall (the
+   * step that catches up fires every overdue deadline), and its local health worsens by one (`stallMs`).
+   */
+  private noticeStall (): void {
+    const ctx = this.ctx
+    const due = this.dueMs
+    if (ctx.config.stallMs <= 0 || due === undefined || ctx.nowMs - due < ctx.config.stallMs) return
+    this.dueMs = undefined
+    ctx.health.apply(1)
+    count(ctx, 'stalls')
   }
 
   private fireDue (): void {

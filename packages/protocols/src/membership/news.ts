@@ -261,7 +261,8 @@ export class News {
     const ctx = this.ctx
     const c = ctx.config
     const n = ctx.table.live.length + 1
-    const minMs = minSuspicionMs(c, n)
+    // A member in poor health reads refutations late too: it waits longer before it declares anyone dead.
+    const minMs = c.healthScalesSuspicion ? ctx.health.scale(minSuspicionMs(c, n)) : minSuspicionMs(c, n)
     const s = new Suspicion(incarnation, from, expectedConfirmations(c.suspicionMult, n), ctx.nowMs, minMs, minMs * c.suspicionMaxTimeoutMult)
     ctx.table.change(m, { state: 'suspect', incarnation, sinceMs: ctx.nowMs })
     this.suspicions.set(m.id, s)
