@@ -202,7 +202,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       // Cut c off long enough for probes of it to fail, then heal.
       const cutAt = loop.nowMs
       loop.lose = (from, to) => from === 'c' || to === 'c'
-      loop.runFor(200)
+      loop.runFor(400)
       loop.lose = () => false
       loop.runFor(3_000)
 
@@ -500,6 +500,39 @@ describe('Membership (driven by a virtual-time loop)', function () {
       assert.equal(ack?.kind, PacketKind.ACK)
       assert.equal(ack.seq, 7)
       assert.equal(ack.targetHash, fnv1a32('a'))
+    })
+  })
+
+  describe('a join passed on by the member it went through', () => {
+    /** a..e converged; then x joins through a while every packet x sends to anyone else is lost (no connection yet). */
+    function joinSeenOnlyByA (config: MembershipConfig): { loop: Loop, joinedAt: number } {
+      const loop = cluster(3, 5_000, config)
+      loop.lose = (from, to) => from === 'x' && to !== 'a'
+      loop.add('x', 99, config)
+      const joinedAt = loop.nowMs
+      loop.command('x', { type: 'join', seeds: ['a'] })
+      return { loop, joinedAt }
+    }
+
+    const knowsX = (loop: Loop, id: string): boolean => loop.get(id).member('x')?.state === 'alive'
+
+    it('is gossiped by that member, so it spreads although the newcomer reaches no one else', () => {
+      const config = localTestConfig()
+      const { loop } = joinSeenOnlyByA(config)
+      // Well within one anti-entropy round (pushPullIntervalMs), which was all that carried it before.
+      loop.runFor(6 * config.gossipIntervalMs)
+      for (const id of IDS) assert.ok(knowsX(loop, id), `${id} knows x`)
+    })
+
+    it('with announceJoinsToAll, reaches every live member one packet after the join sync', () => {
+      const config = { ...localTestConfig(), announceJoinsToAll: true }
+      const { loop, joinedAt } = joinSeenOnlyByA(config)
+      const before = loop.get('a').counters().announced ?? 0
+      loop.runFor(10)
+      for (const id of IDS) assert.ok(knowsX(loop, id), `${id} knows x`)
+      const announced = loop.sent.filter((d) => d.from === 'a' && d.sentAtMs >= joinedAt && d.channel === 'packet' && d.to !== 'x')
+      assert.deepEqual([...new Set(announced.map((d) => d.to))].sort(), ['b', 'c', 'd', 'e'])
+      assert.equal(loop.get('a').counters().announced, before + 1)
     })
   })
 

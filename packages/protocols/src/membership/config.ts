@@ -44,6 +44,13 @@ export interface MembershipConfig {
    * still spread by gossip.
    */
   announceSuspicionToAll: boolean
+  /**
+   * Whether the member a newcomer joins through (the one it syncs with first) tells every live member of the
+   * join at once, one packet each, instead of leaving it to gossip rounds. It is usually a member connected to
+   * all; the newcomer is connected to almost no one yet, so its own gossip is mostly lost. Costs N−1 packets
+   * per join, which suits a home cluster of tens (ADR 0020).
+   */
+  announceJoinsToAll: boolean
   /** λ in the retransmit limit λ·⌈log10(N+1)⌉: how many times each piece of news is sent. */
   retransmitMult: number
   /** Lifeguard's local health ceiling: probe interval and timeout stretch up to this factor. */
@@ -121,6 +128,7 @@ export function lanConfig (): MembershipConfig {
     gossipFanout: 3,
     quietMetaNews: false,
     announceSuspicionToAll: false,
+    announceJoinsToAll: false,
     retransmitMult: 4,
     awarenessMaxMultiplier: 8,
     stallMs: 0,
@@ -175,6 +183,7 @@ export function homeConfig (): MembershipConfig {
     pushPullIntervalMs: 10_000,
     quietMetaNews: true,
     announceSuspicionToAll: true,
+    announceJoinsToAll: true,
     stallMs: 100,
     healthScalesSuspicion: true
   }

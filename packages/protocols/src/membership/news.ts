@@ -90,6 +90,20 @@ export class News {
     if (via === 'gossip') this.enqueue(u, quiet)
   }
 
+  /**
+   * Passes on news of a member joining (or coming back). A member joins through us by syncing with us, so
+   * we learn of it by anti-entropy, which `pass` does not re-gossip; and its own gossip goes to members it
+   * has no connection to yet, which the transport drops. When twenty started at once, a join could reach
+   * five members and then stop until the next anti-entropy round, 10 s later. So the member it joined
+   * through passes the news on, and with `announceJoinsToAll` tells every live member at once (ADR 0020).
+   */
+  private passJoin (u: WireUpdate, via: Via, from: NodeId): void {
+    if (via === 'gossip') { this.enqueue(u); return }
+    if (u.node !== from) return
+    this.enqueue(u)
+    if (this.ctx.config.announceJoinsToAll) this.onAnnounce(u.raw)
+  }
+
   private enqueue (u: WireUpdate, quiet = false): void {
     this.ctx.queue.enqueue(u.node, newsVersion(u), u.raw, quiet && this.ctx.config.quietMetaNews)
     this.onQueued()
@@ -158,7 +172,7 @@ export class News {
       const added = ctx.table.add(u.node, 'alive', u.incarnation, u.metaVersion, meta, ctx.nowMs)
       this.onNewMember(added.id)
       ctx.events.push({ type: 'joined', member: ctx.table.view(added) })
-      this.pass(u, via)
+      this.passJoin(u, via, from)
       return true
     }
     if (u.incarnation > m.incarnation) {
@@ -174,6 +188,8 @@ export class News {
       if (previous === 'dead' || previous === 'left') {
         this.onNewMember(m.id)
         ctx.events.push({ type: 'joined', member: ctx.table.view(m) })
+        this.passJoin(u, via, from)
+        return true
       } else if (previous === 'suspect') {
         ctx.events.push({ type: 'alive', member: ctx.table.view(m) })
       } else {
