@@ -199,10 +199,11 @@ describe('Membership (driven by a virtual-time loop)', function () {
     it('a suspect that hears of the suspicion refutes it with a higher incarnation (the buddy system)', () => {
       const loop = cluster(2)
       assertConverged(loop)
-      // Cut c off long enough for probes of it to fail, then heal.
+      // Cut c off until a probe of it fails and someone suspects it, then heal at once.
       const cutAt = loop.nowMs
+      const suspectedC = (): boolean => loop.events.some((e) => e.event.type === 'suspect' && e.event.member.id === 'c' && e.atMs >= cutAt)
       loop.lose = (from, to) => from === 'c' || to === 'c'
-      loop.runFor(400)
+      while (!suspectedC() && loop.nowMs - cutAt < 1_000) loop.runFor(5)
       loop.lose = () => false
       loop.runFor(3_000)
 
@@ -629,7 +630,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
       // A peer that a is not probing already (a second probe of the same peer is not started).
       const a = loop.get('a')
       const windowMs = localTestConfig().probeIntervalMs * (a.localHealth + 1)
-      const busy = new Set(loop.sent.filter((s) => s.from === 'a' && s.sentAtMs > loop.nowMs - windowMs && decodeSent(s).kind === PacketKind.PING).map((s) => s.to))
+      const busy = new Set(loop.sent.filter((s) => s.from === 'a' && s.channel === 'packet' && s.sentAtMs > loop.nowMs - windowMs && decodeSent(s).kind === PacketKind.PING).map((s) => s.to))
       const peer = ['b', 'c', 'd', 'e'].find((id) => !busy.has(id))
       assert.ok(peer !== undefined)
       const out = loop.command('a', { type: 'connection-closed', peer })
@@ -675,6 +676,32 @@ describe('Membership (driven by a virtual-time loop)', function () {
         const n = roundsOpened(loop, id, withDead, loop.nowMs)
         assert.ok(n >= 15, `${id} opened ${n} rounds in 10 s with e dead`)
       }
+    })
+
+    it('a round that changed something brings the next one within pushPullFastIntervalMs, not at the one already due', () => {
+      const loop = new Loop()
+      IDS.forEach((id, i) => loop.add(id, 700 + i, config))
+      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
+      loop.runFor(20_000)
+      assertConverged(loop)
+      // Only anti-entropy carries news from here on: every packet is lost.
+      loop.lose = (_from, _to, channel) => channel === 'packet'
+      loop.add('x', 799, config)
+      const joinedAt = loop.nowMs
+      loop.command('x', { type: 'join', seeds: ['a'] })
+      loop.runFor(10)
+      assert.equal(loop.get('a').member('x')?.state, 'alive', 'a learned x from its join')
+      // a's next round was up to pushPullIntervalMs (5 s) away; the join brings it within the fast interval.
+      loop.runFor(1.1 * config.pushPullFastIntervalMs)
+      assert.ok(roundsOpened(loop, 'a', joinedAt, loop.nowMs) >= 1, 'a opened a round soon after the join changed its view')
+      // And so on from member to member: everyone knows x long before one slow interval has passed.
+      // And on from member to member while rounds keep finding news; the rest within one slow interval.
+      // (Alive or not: with every packet lost, x's probes fail and it is soon suspected.)
+      const knowX = (): string[] => IDS.filter((id) => loop.get(id).member('x') !== undefined)
+      loop.runFor(500)
+      assert.ok(knowX().length >= 3, `only ${knowX().join(', ')} know x after 0.5 s`)
+      loop.runFor(config.pushPullIntervalMs * 1.1)
+      assert.deepEqual(knowX(), IDS)
     })
   })
 

@@ -56,7 +56,6 @@ export class AntiEntropy {
   private readonly outbound = new Map<number, Outbound>()
   private readonly inbound = new Map<string, number>()
   private session = 0
-  private fast = false
   private seeds: NodeId[] = []
 
   constructor (private readonly ctx: MembershipContext, private readonly news: News) {}
@@ -65,10 +64,9 @@ export class AntiEntropy {
     const ctx = this.ctx
     const c = ctx.config
     const { live, dead } = ctx.table
-    const base = this.fast ? c.pushPullFastIntervalMs : dead.length > 0 ? Math.min(c.pushPullIntervalMs, c.pushPullHealIntervalMs) : c.pushPullIntervalMs
+    const base = dead.length > 0 ? Math.min(c.pushPullIntervalMs, c.pushPullHealIntervalMs) : c.pushPullIntervalMs
     // ±10% jitter keeps members from falling into lockstep.
     ctx.deadlines.set('sync', ctx.nowMs + base * (0.9 + 0.2 * ctx.rng.float()))
-    this.fast = false
     const total = live.length + dead.length
     if (total === 0) return
     const r = ctx.rng.int(total)
@@ -114,7 +112,7 @@ export class AntiEntropy {
     }
     const key = `${from}|${s.session}`
     if (!this.inbound.has(key)) { drop(ctx, from, 'unknown-session', `STATE for session ${s.session}`); return }
-    if (this.merge(from, s.members)) this.fast = true
+    if (this.merge(from, s.members)) this.hurry()
     const wanted = this.inboundWants.get(key) ?? []
     for (const h of s.want) if (wanted.length < MAX_SYNC_WANT * 4) wanted.push(h)
     this.inboundWants.set(key, wanted)
@@ -199,7 +197,20 @@ export class AntiEntropy {
   private finish (session: number, o: Outbound): void {
     this.outbound.delete(session)
     this.ctx.deadlines.delete(`xo:${session}`)
-    if (o.changed) this.fast = true
+    if (o.changed) this.hurry()
+  }
+
+  /**
+   * A round changed something: the next comes within `pushPullFastIntervalMs`, not at the round already
+   * scheduled. Setting a flag for the round after that one, as this did, left the next round up to
+   * `pushPullIntervalMs` away (10 s in the home preset), and a group that formed apart from the rest while
+   * twenty agents started at once waited that long to hear of it (ADR 0020).
+   */
+  private hurry (): void {
+    const ctx = this.ctx
+    const soon = ctx.nowMs + ctx.config.pushPullFastIntervalMs * (0.9 + 0.2 * ctx.rng.float())
+    const next = ctx.deadlines.at('sync')
+    if (next === undefined || next > soon) ctx.deadlines.set('sync', soon)
   }
 
   private membersIn (buckets: number[]): Member[] {
