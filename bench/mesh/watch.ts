@@ -23,9 +23,19 @@ export async function watchAll (driver: AgentDriver, agents: readonly AgentHandl
   }
 }
 
-/** Every one of `names` is alive in the list. */
+/** Every one of `names` is alive in the list (a suspect does not count). */
 export const allAlive = (names: readonly string[]) => (members: MemberView[]): boolean =>
   names.every((n) => members.some((m) => m.name === n && m.state === 'alive'))
+
+/**
+ * Every one of `names` is up in the list: alive or suspect. This is what serf can show: memberlist tells
+ * serf of joins, leaves and deaths, never of a suspicion (state.go's suspectNode notifies no delegate), so
+ * `serf members` lists a suspect as alive. SWIM itself treats a suspect as a member until it is declared
+ * dead. The join figure uses this on both sides, so that both are timed by the same rule; the stricter
+ * alive-only figure, which only dreammesh can show, is noted beside it.
+ */
+export const allUp = (names: readonly string[]) => (members: MemberView[]): boolean =>
+  names.every((n) => members.some((m) => m.name === n && (m.state === 'alive' || m.state === 'suspect')))
 
 /** `name` is dead (or gone from the list altogether, which some agents do after reaping). */
 export const isDead = (name: string) => (members: MemberView[]): boolean => {
