@@ -654,10 +654,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
     const config: MembershipConfig = { ...localTestConfig(), pushPullIntervalMs: 5_000, pushPullHealIntervalMs: 500 }
 
     it('runs at pushPullIntervalMs while nobody is dead, and at pushPullHealIntervalMs while someone is', () => {
-      const loop = new Loop()
-      IDS.forEach((id, i) => loop.add(id, 900 + i, config))
-      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
-      loop.runFor(20_000)
+      const loop = cluster(9, 20_000, config)
       assertConverged(loop)
       const healthy = loop.nowMs
       loop.runFor(20_000)
@@ -679,10 +676,7 @@ describe('Membership (driven by a virtual-time loop)', function () {
     })
 
     it('a round that changed something brings the next one within pushPullFastIntervalMs, not at the one already due', () => {
-      const loop = new Loop()
-      IDS.forEach((id, i) => loop.add(id, 700 + i, config))
-      for (const id of IDS.slice(1)) loop.command(id, { type: 'join', seeds: ['a'] })
-      loop.runFor(20_000)
+      const loop = cluster(7, 20_000, config)
       assertConverged(loop)
       // Only anti-entropy carries news from here on: every packet is lost.
       loop.lose = (_from, _to, channel) => channel === 'packet'
