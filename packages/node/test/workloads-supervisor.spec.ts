@@ -262,8 +262,12 @@ describe('workloads: supervisor with real processes and cgroups', function () {
   it('killBy: a process that ignores SIGTERM is dead by the deadline; clearKillBy disarms a deadline', async () => {
     const { s } = await supervise({ stopGraceMs: 5_000, killMarginMs: 250 })
     const scheduler = (s as unknown as { scheduler: { nowMs: () => number } }).scheduler
-    await s.start(spec({ command: 'sh', args: ['-c', "trap '' TERM; while :; do sleep 1; done"] }))
+    await s.start(spec({ command: 'sh', args: ['-c', "trap '' TERM; echo trapped; while :; do sleep 1; done"] }))
     await until(s, 'running', st => st.state === 'running')
+    // 'running' comes at the spawn, before sh has set its trap: a SIGTERM in between would end it, and the
+    // test would then see SIGTERM where it waits for SIGKILL. Wait for the script to say it is deaf.
+    for (let i = 0; i < 250 && s.log('w', 0, 'stdout')?.tail(5).includes('trapped') !== true; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    assert.ok(s.log('w', 0, 'stdout')?.tail(5).includes('trapped'), 'the script set its trap')
     const deadlineMs = scheduler.nowMs() + 600
     const outcome = await s.killBy('w', 0, deadlineMs)
     assert.equal(outcome.metDeadline, true, JSON.stringify(outcome))
