@@ -44,12 +44,13 @@ export class Gossip {
   }
 
   /**
-   * Sends `update` (encoded) alone to every live member at once (see MembershipConfig.announceSuspicionToAll).
-   * Queued news stays queued: filling these packets would spend its retransmit budget on one burst.
+   * Sends `update` (encoded) alone to every live member but `skip` at once (see MembershipConfig's
+   * announceSuspicionToAll and announceJoinsToAll). Queued news stays queued: filling these packets would
+   * spend its retransmit budget on one burst.
    */
-  announce (update: Uint8Array): void {
+  announce (update: Uint8Array, skip?: NodeId): void {
     const ctx = this.ctx
-    for (const to of ctx.table.live) this.send(to, PacketKind.GOSSIP, 0, '', [update], false)
+    for (const to of ctx.table.live) if (to !== skip) this.send(to, PacketKind.GOSSIP, 0, '', [update], false)
     count(ctx, 'announced')
   }
 

@@ -83,7 +83,7 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
     this.news.verify = (m) => { this.prober.probeNow(m, true) }
     this.news.onNewMember = (id) => { this.prober.insert(id); this.gossip.arm() }
     this.news.onQueued = () => { this.gossip.arm() }
-    this.news.onAnnounce = (raw) => { this.gossip.announce(raw) }
+    this.news.onAnnounce = (raw, skip) => { this.gossip.announce(raw, skip) }
     // Start the two periodic activities at random phases, so members started together do not beat in step.
     const rng = this.ctx.rng
     this.ctx.deadlines.set('probe', init.nowMs + rng.float() * config.probeIntervalMs)
@@ -188,14 +188,14 @@ export class Membership implements StateMachine<MembershipCommand, MembershipEve
   }
 
   /**
-   * A step this late past the time the last step asked to be woken at means this member was stalled: counted once per stall (the
-   * step that catches up fires every overdue deadline), and its local health worsens by one (`stallMs`).
+   * A step `stallMs` or more past the time the last step asked to be woken at means this member was stalled:
+   * its local health worsens by one. Counted once per stall: the step that catches up fires every overdue
+   * deadline, and the next step is measured from that one's own wake time.
    */
   private noticeStall (): void {
     const ctx = this.ctx
     const due = this.dueMs
     if (ctx.config.stallMs <= 0 || due === undefined || ctx.nowMs - due < ctx.config.stallMs) return
-    this.dueMs = undefined
     ctx.health.apply(1)
     count(ctx, 'stalls')
   }

@@ -42,10 +42,11 @@ export class News {
   /** Called when news is queued; set by the gossiper (arms the gossip timer). */
   onQueued: () => void = () => {}
   /**
-   * Called with a suspicion this member raised from its own failed probe, or with its refutation (encoded),
-   * to tell every live member at once when `announceSuspicionToAll` is on; set by the gossiper.
+   * Called with news (encoded) to tell every live member but `skip` at once; set by the gossiper. Used for a
+   * suspicion from our own failed probe and our refutation (`announceSuspicionToAll`; the suspect is told
+   * too, so that it refutes), and for a join through us (`announceJoinsToAll`; the newcomer is skipped).
    */
-  onAnnounce: (raw: Uint8Array) => void = () => {}
+  onAnnounce: (raw: Uint8Array, skip?: NodeId) => void = () => {}
 
   constructor (private readonly ctx: MembershipContext, private readonly limits: MetaLimits) {}
 
@@ -101,7 +102,7 @@ export class News {
     if (via === 'gossip') { this.enqueue(u); return }
     if (u.node !== from) return
     this.enqueue(u)
-    if (this.ctx.config.announceJoinsToAll) this.onAnnounce(u.raw)
+    if (this.ctx.config.announceJoinsToAll) this.onAnnounce(u.raw, u.node)
   }
 
   private enqueue (u: WireUpdate, quiet = false): void {
@@ -278,7 +279,8 @@ export class News {
     const c = ctx.config
     const n = ctx.table.live.length + 1
     // A member in poor health reads refutations late too: it waits longer before it declares anyone dead.
-    const minMs = c.healthScalesSuspicion ? ctx.health.scale(minSuspicionMs(c, n)) : minSuspicionMs(c, n)
+    const usualMs = minSuspicionMs(c, n)
+    const minMs = c.healthScalesSuspicion ? ctx.health.scale(usualMs) : usualMs
     const s = new Suspicion(incarnation, from, expectedConfirmations(c.suspicionMult, n), ctx.nowMs, minMs, minMs * c.suspicionMaxTimeoutMult)
     ctx.table.change(m, { state: 'suspect', incarnation, sinceMs: ctx.nowMs })
     this.suspicions.set(m.id, s)
