@@ -159,11 +159,13 @@ export function lanConfig (): MembershipConfig {
  * instead of 200 ms, gossip every 100 ms: an idle node sends about 2.5 times fewer packets than with
  * `lanConfig()`.
  *
- * Suspicion lasts `2 × 500 ms` = 1.0 s whatever N is, with no Lifeguard stretching (suspicionMult 2 expects
- * no confirmations): the suspicion and the suspect's refutation are each told to every member at once
- * (`announceSuspicionToAll`), so no gossip rounds need paying for, and 1 s leaves a live suspect ten times a
- * LAN round trip and then some. It does not cover a pause of a second or more, which on a LAN means the host
- * is in trouble anyway.
+ * Suspicion lasts `1.5 × 500 ms` = 0.75 s whatever N is, with no Lifeguard stretching (a suspicionMult
+ * below 3 expects no confirmations): the suspicion and the suspect's refutation are each told to every member
+ * at once (`announceSuspicionToAll`), so no gossip rounds need paying for, and 0.75 s leaves a live suspect
+ * hundreds of LAN round trips. A suspect paused for up to about 1.25 s (the failed probe's 0.5 s period plus
+ * the suspicion) still refutes in time; a longer pause on a LAN means the host is in trouble anyway, and a
+ * host whose own timers run late stretches its suspicions (below). It was 1.0 s until ADR 0021: the median
+ * machine loss at N=6 sat 0.1 s under bench:mesh's target (serf's time / 3) and missed it in one run.
  *
  * A member whose own timers fire 100 ms or more late (`stallMs`) counts itself unhealthy, and stretches both
  * its probes and the suspicion timeouts it runs (`healthScalesSuspicion`): a host too starved to answer in
@@ -175,7 +177,7 @@ export function lanConfig (): MembershipConfig {
  * rounds saved them (ADR 0020).
  *
  * Metadata news is quiet (`quietMetaNews`): it rides on probes and acks, and an idle cluster sends nothing
- * else (ADR 0019). A lost machine is known to all in about 1.8 s at N=6 and 2.0 s at N=20 (the simulator's
+ * else (ADR 0019). A lost machine is known to all in about 1.6 s at N=6 and at N=20 (the simulator's
  * median; bench:mesh measures the real figure beside serf's 6-7 s).
  */
 export function homeConfig (): MembershipConfig {
@@ -184,7 +186,7 @@ export function homeConfig (): MembershipConfig {
     probeIntervalMs: 500,
     probeTimeoutMs: 250,
     gossipIntervalMs: 100,
-    suspicionMult: 2,
+    suspicionMult: 1.5,
     pushPullIntervalMs: 10_000,
     quietMetaNews: true,
     announceSuspicionToAll: true,
