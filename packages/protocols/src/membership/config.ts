@@ -235,20 +235,24 @@ export function localTestConfig (): MembershipConfig {
   }
 }
 
+/** Numeric settings for which 0 switches the behaviour off; every other number must be positive. */
+const ZERO_MEANS_OFF: ReadonlySet<keyof MembershipConfig> = new Set(['stallMs'])
+
 /**
  * Every problem with a config, or an empty list. A config is checked once, when a machine is made, so a
  * wrong number fails loudly at start instead of quietly in a partition.
  */
 export function configProblems (c: MembershipConfig): string[] {
   const problems: string[] = []
-  const positive = (name: keyof MembershipConfig): void => {
+  const number = (name: keyof MembershipConfig): void => {
     const v = c[name]
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a positive number, got ${String(v)}`)
+    const zeroOk = ZERO_MEANS_OFF.has(name)
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && !zeroOk)) {
+      problems.push(`${name} must be ${zeroOk ? '0 (off) or ' : ''}a positive number, got ${String(v)}`)
+    }
   }
   for (const [key, value] of Object.entries(lanConfig()) as Array<[keyof MembershipConfig, unknown]>) {
-    if (key === 'stallMs') {
-      if (typeof c.stallMs !== 'number' || !Number.isFinite(c.stallMs) || c.stallMs < 0) problems.push(`stallMs must be 0 (off) or a positive number, got ${String(c.stallMs)}`)
-    } else if (typeof value === 'number') positive(key)
+    if (typeof value === 'number') number(key)
     else if (typeof c[key] !== typeof value) problems.push(`${key} must be a ${typeof value}, got ${String(c[key])}`)
   }
   if (c.probeTimeoutMs >= c.probeIntervalMs) problems.push('probeTimeoutMs must be below probeIntervalMs, so indirect probes have time')

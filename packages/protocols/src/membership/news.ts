@@ -99,8 +99,9 @@ export class News {
    * through passes the news on, and with `announceJoinsToAll` tells every live member at once (ADR 0020).
    */
   private passJoin (u: WireUpdate, via: Via, from: NodeId): void {
-    if (via === 'gossip') { this.enqueue(u); return }
-    if (u.node !== from) return
+    this.pass(u, via)
+    // Learned by anti-entropy from the newcomer itself: we are the member it joined through.
+    if (via === 'gossip' || u.node !== from) return
     this.enqueue(u)
     if (this.ctx.config.announceJoinsToAll) this.onAnnounce(u.raw, u.node)
   }
