@@ -688,7 +688,6 @@ describe('Membership (driven by a virtual-time loop)', function () {
       // a's next round was up to pushPullIntervalMs (5 s) away; the join brings it within the fast interval.
       loop.runFor(1.1 * config.pushPullFastIntervalMs)
       assert.ok(roundsOpened(loop, 'a', joinedAt, loop.nowMs) >= 1, 'a opened a round soon after the join changed its view')
-      // And so on from member to member: everyone knows x long before one slow interval has passed.
       // And on from member to member while rounds keep finding news; the rest within one slow interval.
       // (Alive or not: with every packet lost, x's probes fail and it is soon suspected.)
       const knowX = (): string[] => IDS.filter((id) => loop.get(id).member('x') !== undefined)
